@@ -1,0 +1,66 @@
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include "cli/commands.h"
+#include "policy/policy_json.h"
+#include "policy/policy_loader.h"
+#include "policy/run_support.h"
+#include "seccomp/filter_builder.h"
+#include "supervisor/supervisor.h"
+
+namespace airlock::cli {
+namespace {
+
+std::string paths(const std::vector<policy::PathEntry>& entries) {
+  if (entries.empty()) return "-";
+  std::string out;
+  for (const policy::PathEntry& entry : entries) out += (out.empty() ? "" : " ") + entry.path;
+  return out;
+}
+
+void print_capability_table(const policy::Policy& policy) {
+  const policy::ProcessPolicy& process = policy.process;
+  auto row = [](const char* what, const std::string& value) { fmt::print("  {:<14} {}\n", what, value); };
+  row("network", policy.network.mode == policy::NetworkMode::deny_all
+                     ? "none: only the sandbox's own loopback (deny_all)"
+                     : std::string(policy::to_string(policy.network.mode)));
+  row("workspace", policy.workspace + " (read-write)");
+  row("read-only", paths(policy.filesystem.read_only));
+  row("read-write", paths(policy.filesystem.read_write));
+  row("hidden", paths(policy.filesystem.hidden));
+  row("protected", paths(policy.filesystem.protect) + " (inside the workspace)");
+  row("syscalls", process.syscalls.use_default
+                      ? fmt::format("default ({} refused, plus argument rules)",
+                                    seccomp::default_denied_syscalls().size())
+                      : fmt::format("allowlist of {}: {}", process.syscalls.allow.size(),
+                                    fmt::join(process.syscalls.allow, " ")));
+  row("memory", process.max_memory_mb ? fmt::format("{} MiB", *process.max_memory_mb) : "unlimited");
+  row("processes", process.max_pids ? std::to_string(*process.max_pids) : "unlimited");
+  row("open files", process.max_open_files ? std::to_string(*process.max_open_files) : "inherited");
+  row("timeout", process.timeout_seconds ? fmt::format("{}s", *process.timeout_seconds) : "none");
+  row("capabilities", "none; no_new_privs; new user namespace");
+  row("audit", policy.audit_path.value_or("off (use --audit FILE)"));
+}
+
+}  // namespace
+
+int check_command(const CheckArguments& arguments) {
+  Result<policy::Policy> loaded = policy::load_policy_file(arguments.policy_file);
+  if (!loaded) {
+    fmt::print(stderr, "{}\n", loaded.error().message);
+    return supervisor::kExitBadInput;
+  }
+  if (arguments.json) {
+    fmt::print("{}\n", policy::to_json(*loaded).dump(2));
+    return 0;
+  }
+  fmt::print("{}: ok (policy '{}', sha256 {})\n", arguments.policy_file, loaded->name,
+             policy::policy_sha256(*loaded).substr(0, 16));
+  print_capability_table(*loaded);
+  for (const std::string& line : policy::unsupported_features(*loaded)) {
+    fmt::print("warning: {} (airlock run will refuse this policy)\n", line);
+  }
+  return 0;
+}
+
+}  // namespace airlock::cli

@@ -1,0 +1,10 @@
+// errno as text, without the thread-unsafe strerror().
+#pragma once
+
+#include <string>
+
+namespace airlock {
+
+std::string errno_text(int errnum);
+
+}  // namespace airlock

@@ -1,0 +1,40 @@
+// airlock: a zero-trust runtime for AI agents. This file only parses arguments.
+#include <CLI/CLI.hpp>
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "supervisor/supervisor.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"airlock: run an AI agent whose only way out is airlock's policy"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "airlock 0.1.0");
+
+  airlock::cli::RunArguments run;
+  CLI::App* run_app = app.add_subcommand("run", "Run CMD inside a sandbox");
+  run_app->add_option("--policy", run.policy_file, "Policy file (YAML, v1 or security_context form)")
+      ->check(CLI::ExistingFile);
+  run_app->add_option("--profile", run.profile, "Built-in profile to use instead of a file");
+  run_app->add_option("--workspace", run.workspace, "Writable directory (default: the policy's, usually .)");
+  run_app->add_option("--audit", run.audit_path, "Append JSON Lines audit events to FILE");
+  run_app->add_flag("--verbose", run.verbose, "Say which layers were enforced");
+  run_app->add_flag("--allow-degraded", run.allow_degraded, "Run even if a layer cannot be enforced");
+  run_app->add_option("command", run.command, "CMD [ARGS...] (after --)")->required();
+  run_app->prefix_command(false);
+
+  airlock::cli::CheckArguments check;
+  CLI::App* check_app = app.add_subcommand("check", "Validate a policy and print what it allows");
+  check_app->add_option("policy", check.policy_file, "Policy file")->required();
+  check_app->add_flag("--json", check.json, "Print the resolved policy as JSON");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    if (error.get_exit_code() == 0) return app.exit(error);
+    fmt::print(stderr, "airlock: {}\n", error.what());
+    return airlock::supervisor::kExitBadInput;
+  }
+  if (run_app->parsed()) return airlock::cli::run_command(run);
+  return airlock::cli::check_command(check);
+}

@@ -1,0 +1,97 @@
+// The validated, immutable policy: everything airlock enforces, checks or exports reads this
+// one model. It is produced only by the loader (policy_loader.h), never edited afterwards.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace airlock::policy {
+
+// Where a value came from, so later stages (run-time refusals, lint) can point at the line.
+struct SourceLocation {
+  std::string file;  // policy file path, or "<profile NAME>" for an embedded profile
+  int line = 0;      // 1-based; 0 when unknown
+  int column = 0;    // 1-based
+  std::string to_string() const;  // "file:line:col"
+};
+
+struct PathEntry {
+  std::string path;  // as written: absolute, "~" or "~/...", or workspace-relative (protect)
+  SourceLocation where;
+};
+
+struct FilesystemPolicy {
+  std::vector<PathEntry> read_only;   // visible, read-only (missing paths are skipped)
+  std::vector<PathEntry> read_write;  // visible, writable (must exist)
+  std::vector<PathEntry> hidden;      // never visible, even when an exposed tree contains them
+  std::vector<PathEntry> protect;     // workspace-relative, read-only inside the writable workspace
+};
+
+enum class NetworkMode { deny_all, allowlist, observe };
+const char* to_string(NetworkMode mode);
+
+struct NetworkRule {
+  std::string host;  // normalised lower-case name, "*.suffix", IP literal or CIDR
+  uint16_t port = 0;
+  SourceLocation where;
+};
+
+struct NetworkPolicy {
+  NetworkMode mode = NetworkMode::deny_all;
+  SourceLocation mode_where;
+  std::vector<NetworkRule> allow;
+  std::vector<NetworkRule> deny;
+  std::vector<PathEntry> unix_sockets;
+  bool deny_internal = true;
+};
+
+struct PublishRule {
+  std::string unix_path;
+  uint16_t port = 0;  // 0 when the seed form gives only a socket address
+  uint32_t mode = 0600;
+  SourceLocation where;
+};
+
+struct SyscallPolicy {
+  bool use_default = true;                // the built-in deny list
+  std::vector<std::string> allow;         // explicit allowlist, when use_default is false
+  SourceLocation where;
+};
+
+struct ProcessPolicy {
+  SyscallPolicy syscalls;
+  std::optional<uint64_t> max_memory_mb;
+  SourceLocation max_memory_where;
+  std::optional<uint32_t> max_pids;
+  SourceLocation max_pids_where;
+  std::optional<uint32_t> max_open_files;
+  std::optional<uint64_t> timeout_seconds;
+};
+
+struct CredentialRule {
+  std::string name;
+  std::string from;  // "env:NAME" or "file:PATH"
+  std::vector<std::string> hosts;
+  uint64_t ttl_seconds = 0;
+  SourceLocation where;
+};
+
+struct Policy {
+  int version = 1;
+  std::string name;
+  std::vector<std::string> extends;  // profiles merged underneath, in order
+  std::string workspace = ".";
+  SourceLocation workspace_where;
+  FilesystemPolicy filesystem;
+  NetworkPolicy network;
+  std::vector<PublishRule> publish;
+  ProcessPolicy process;
+  std::vector<CredentialRule> credentials;
+  std::optional<uint64_t> credential_ttl_seconds;  // seed form: enforce.credential_ttl
+  SourceLocation credential_ttl_where;
+  std::optional<std::string> audit_path;
+};
+
+}  // namespace airlock::policy

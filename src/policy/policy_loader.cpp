@@ -1,0 +1,443 @@
+#include "policy/policy_loader.h"
+
+#include <seccomp.h>
+
+#include <algorithm>
+#include <regex>
+#include <set>
+
+#include "common/file_io.h"
+#include "policy/network_rule.h"
+#include "policy/profiles.h"
+#include "policy/yaml_cursor.h"
+#include "seccomp/exec_minimum.h"
+
+namespace airlock::policy {
+namespace {
+
+constexpr int kMaxExtendsDepth = 8;
+
+// Normalises "a//b/./c/" to "a/b/c" and rejects ".." so a path means what it looks like.
+std::string clean_path(const YamlCursor& yaml, const YAML::Node& node, const std::string& raw) {
+  bool absolute = raw.front() == '/';
+  std::string out = absolute ? "/" : "";
+  size_t start = 0;
+  while (start <= raw.size()) {
+    size_t slash = raw.find('/', start);
+    if (slash == std::string::npos) slash = raw.size();
+    std::string part = raw.substr(start, slash - start);
+    if (part == "..") yaml.fail(node, "path '" + raw + "' must not contain '..'; write it directly");
+    if (!part.empty() && part != ".") {
+      if (!out.empty() && out.back() != '/') out += '/';
+      out += part;
+    }
+    start = slash + 1;
+  }
+  return out.empty() ? "." : out;
+}
+
+PathEntry host_path(const YamlCursor& yaml, const YAML::Node& node, const std::string& what) {
+  std::string raw = yaml.string(node, what);
+  if (raw.front() != '/' && raw != "~" && raw.rfind("~/", 0) != 0) {
+    yaml.fail(node, what + " '" + raw + "' must be absolute (/...) or start with ~/");
+  }
+  return PathEntry{clean_path(yaml, node, raw), yaml.where(node)};
+}
+
+PathEntry workspace_relative_path(const YamlCursor& yaml, const YAML::Node& node,
+                                  const std::string& what) {
+  std::string raw = yaml.string(node, what);
+  if (raw.front() == '/' || raw.front() == '~') {
+    yaml.fail(node, what + " '" + raw + "' must be relative to the workspace, e.g. .git/hooks");
+  }
+  std::string cleaned = clean_path(yaml, node, raw);
+  if (cleaned == ".") yaml.fail(node, what + " must name a path inside the workspace, not '.'");
+  return PathEntry{cleaned, yaml.where(node)};
+}
+
+void append_paths(const YamlCursor& yaml, const YAML::Node& node, const std::string& what,
+                  bool relative, std::vector<PathEntry>& into) {
+  for (const YAML::Node& item : yaml.sequence(node, what)) {
+    into.push_back(relative ? workspace_relative_path(yaml, item, what + " entry")
+                            : host_path(yaml, item, what + " entry"));
+  }
+}
+
+std::vector<std::string> syscall_names(const YamlCursor& yaml, const YAML::Node& node,
+                                       const std::string& what) {
+  std::vector<std::string> names;
+  for (const YAML::Node& item : yaml.sequence(node, what)) {
+    std::string name = yaml.string(item, what + " entry");
+    if (seccomp_syscall_resolve_name(name.c_str()) == __NR_SCMP_ERROR) {
+      yaml.fail(item, "'" + name + "' is not a syscall name known on x86_64 (see syscalls(2))");
+    }
+    names.push_back(name);
+  }
+  return names;
+}
+
+void apply_network_rules(const YamlCursor& yaml, const YAML::Node& node, const std::string& what,
+                         std::vector<NetworkRule>& into) {
+  for (const YAML::Node& item : yaml.sequence(node, what)) {
+    NetworkRuleParse parsed = parse_network_rule(yaml.string(item, what + " entry"));
+    if (!parsed.rule) yaml.fail(item, parsed.problem);
+    NetworkRule rule = *parsed.rule;
+    rule.where = yaml.where(item);
+    into.push_back(rule);
+  }
+}
+
+NetworkMode network_mode(const YamlCursor& yaml, const YAML::Node& node) {
+  std::string mode = yaml.string(node, "network mode");
+  if (mode == "deny_all") return NetworkMode::deny_all;
+  if (mode == "allowlist") return NetworkMode::allowlist;
+  if (mode == "observe") return NetworkMode::observe;
+  yaml.fail(node, "network mode '" + mode + "' is unknown; write deny_all, allowlist or observe");
+}
+
+std::string unix_socket_path(const YamlCursor& yaml, const YAML::Node& node,
+                             const std::string& what) {
+  std::string raw = yaml.string(node, what);
+  const std::string scheme = "unix://";
+  if (raw.rfind(scheme, 0) == 0) raw = raw.substr(scheme.size());
+  if (raw.empty() || raw.front() != '/') {
+    yaml.fail(node, what + " must be an absolute socket path such as unix:///run/agent.sock");
+  }
+  return clean_path(yaml, node, raw);
+}
+
+class PolicyBuilder {
+ public:
+  PolicyBuilder(const YamlCursor& yaml, Policy& policy) : yaml_(yaml), policy_(policy) {}
+
+  void apply_v1(const YAML::Node& root) {
+    yaml_.for_each_key(
+        root, "the policy",
+        {"version", "name", "extends", "workspace", "filesystem", "network", "publish", "process",
+         "credentials", "audit"},
+        [&](const std::string& key, const YAML::Node& value) {
+          if (key == "version") {
+            policy_.version = static_cast<int>(yaml_.unsigned_integer(value, "version", 1, 1));
+          } else if (key == "name") {
+            policy_.name = identity_name(value);
+          } else if (key == "workspace") {
+            std::string raw = yaml_.string(value, "workspace");
+            policy_.workspace = raw.front() == '/' || raw.front() == '~'
+                                    ? host_path(yaml_, value, "workspace").path
+                                    : clean_path(yaml_, value, raw);
+            policy_.workspace_where = yaml_.where(value);
+          } else if (key == "filesystem") {
+            apply_filesystem(value);
+          } else if (key == "network") {
+            apply_network(value);
+          } else if (key == "publish") {
+            apply_publish(value);
+          } else if (key == "process") {
+            apply_process(value);
+          } else if (key == "credentials") {
+            apply_credentials(value);
+          } else if (key == "audit") {
+            yaml_.for_each_key(value, "audit", {"path"}, [&](const std::string&, const YAML::Node& v) {
+              policy_.audit_path = yaml_.string(v, "audit path");
+            });
+          }
+          // "extends" was handled before the profiles were merged.
+        });
+  }
+
+  // The seed deployment's security_context.yaml: `enforce:` with flat keys.
+  void apply_enforce_form(const YAML::Node& root) {
+    yaml_.for_each_key(root, "the policy", {"enforce", "name"},
+                       [&](const std::string& key, const YAML::Node& value) {
+                         if (key == "name") policy_.name = identity_name(value);
+                         if (key == "enforce") apply_enforce(value);
+                       });
+  }
+
+ private:
+  std::string identity_name(const YAML::Node& node) {
+    std::string name = yaml_.string(node, "name");
+    static const std::regex kNamePattern("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
+    if (!std::regex_match(name, kNamePattern)) {
+      yaml_.fail(node, "name '" + name +
+                           "' must be 1-64 letters, digits, '.', '_' or '-' (it names the sandbox "
+                           "in every audit event)");
+    }
+    return name;
+  }
+
+  void apply_filesystem(const YAML::Node& node) {
+    yaml_.for_each_key(node, "filesystem", {"read_only", "read_write", "hidden", "protect"},
+                       [&](const std::string& key, const YAML::Node& value) {
+                         FilesystemPolicy& fs = policy_.filesystem;
+                         if (key == "read_only") append_paths(yaml_, value, key, false, fs.read_only);
+                         if (key == "read_write") append_paths(yaml_, value, key, false, fs.read_write);
+                         if (key == "hidden") append_paths(yaml_, value, key, false, fs.hidden);
+                         if (key == "protect") append_paths(yaml_, value, key, true, fs.protect);
+                       });
+  }
+
+  void apply_network(const YAML::Node& node) {
+    NetworkPolicy& network = policy_.network;
+    yaml_.for_each_key(
+        node, "network", {"mode", "allow", "deny", "unix_sockets", "internal"},
+        [&](const std::string& key, const YAML::Node& value) {
+          if (key == "mode") {
+            network.mode = network_mode(yaml_, value);
+            network.mode_where = yaml_.where(value);
+          } else if (key == "allow") {
+            apply_network_rules(yaml_, value, "network allow", network.allow);
+          } else if (key == "deny") {
+            apply_network_rules(yaml_, value, "network deny", network.deny);
+          } else if (key == "unix_sockets") {
+            for (const YAML::Node& item : yaml_.sequence(value, "unix_sockets")) {
+              network.unix_sockets.push_back(
+                  PathEntry{unix_socket_path(yaml_, item, "unix_sockets entry"), yaml_.where(item)});
+            }
+          } else if (key == "internal") {
+            std::string choice = yaml_.string(value, "network internal");
+            if (choice != "deny" && choice != "allow") {
+              yaml_.fail(value, "network internal must be deny or allow; got '" + choice + "'");
+            }
+            network.deny_internal = choice == "deny";
+          }
+        });
+  }
+
+  void apply_publish(const YAML::Node& node) {
+    for (const YAML::Node& item : yaml_.sequence(node, "publish")) {
+      PublishRule rule;
+      rule.where = yaml_.where(item);
+      bool has_socket = false;
+      yaml_.for_each_key(item, "publish entry", {"unix", "port", "mode"},
+                         [&](const std::string& key, const YAML::Node& value) {
+                           if (key == "unix") {
+                             rule.unix_path = unix_socket_path(yaml_, value, "publish unix");
+                             has_socket = true;
+                           } else if (key == "port") {
+                             rule.port = static_cast<uint16_t>(
+                                 yaml_.unsigned_integer(value, "publish port", 1, 65535));
+                           } else if (key == "mode") {
+                             rule.mode = file_mode(value);
+                           }
+                         });
+      if (!has_socket) yaml_.fail(item, "publish entry needs unix: /path/to.sock");
+      if (rule.port == 0) yaml_.fail(item, "publish entry needs port: the agent's local port");
+      policy_.publish.push_back(rule);
+    }
+  }
+
+  uint32_t file_mode(const YAML::Node& node) {
+    std::string text = yaml_.string(node, "mode");
+    static const std::regex kOctal("0?[0-7]{3}");
+    if (!std::regex_match(text, kOctal)) {
+      yaml_.fail(node, "mode must be octal permissions in quotes, e.g. \"0600\"; got '" + text + "'");
+    }
+    return static_cast<uint32_t>(std::stoul(text, nullptr, 8));
+  }
+
+  void apply_syscalls(const YAML::Node& value, const std::string& what) {
+    SyscallPolicy& syscalls = policy_.process.syscalls;
+    syscalls.where = yaml_.where(value);
+    if (value.IsScalar()) {
+      if (value.Scalar() != "default") {
+        yaml_.fail(value, what + " must be 'default' or a list of syscall names");
+      }
+      syscalls.use_default = true;
+      syscalls.allow.clear();
+      return;
+    }
+    syscalls.use_default = false;
+    syscalls.allow = syscall_names(yaml_, value, what);
+  }
+
+  void apply_process(const YAML::Node& node) {
+    ProcessPolicy& process = policy_.process;
+    yaml_.for_each_key(
+        node, "process", {"syscalls", "max_memory_mb", "max_pids", "max_open_files", "timeout"},
+        [&](const std::string& key, const YAML::Node& value) {
+          if (key == "syscalls") {
+            apply_syscalls(value, "process syscalls");
+          } else if (key == "max_memory_mb") {
+            process.max_memory_mb = yaml_.unsigned_integer(value, key, 16, 1ULL << 30);
+            process.max_memory_where = yaml_.where(value);
+          } else if (key == "max_pids") {
+            process.max_pids = static_cast<uint32_t>(yaml_.unsigned_integer(value, key, 8, 4194304));
+            process.max_pids_where = yaml_.where(value);
+          } else if (key == "max_open_files") {
+            process.max_open_files =
+                static_cast<uint32_t>(yaml_.unsigned_integer(value, key, 64, 1048576));
+          } else if (key == "timeout") {
+            process.timeout_seconds = yaml_.duration_seconds(value, "process timeout");
+          }
+        });
+  }
+
+  void apply_credentials(const YAML::Node& node) {
+    for (const YAML::Node& item : yaml_.sequence(node, "credentials")) {
+      CredentialRule rule;
+      rule.where = yaml_.where(item);
+      yaml_.for_each_key(item, "credentials entry", {"name", "from", "hosts", "ttl"},
+                         [&](const std::string& key, const YAML::Node& value) {
+                           if (key == "name") rule.name = yaml_.string(value, "credential name");
+                           if (key == "from") rule.from = credential_source(value);
+                           if (key == "hosts") rule.hosts = yaml_.string_list(value, "credential hosts");
+                           if (key == "ttl") rule.ttl_seconds = yaml_.duration_seconds(value, "ttl");
+                         });
+      if (rule.name.empty() || rule.from.empty() || rule.hosts.empty()) {
+        yaml_.fail(item, "credentials entry needs name:, from: (env:VAR or file:PATH) and hosts:");
+      }
+      policy_.credentials.push_back(rule);
+    }
+  }
+
+  std::string credential_source(const YAML::Node& node) {
+    std::string from = yaml_.string(node, "credential from");
+    if ((from.rfind("env:", 0) != 0 || from.size() == 4) &&
+        (from.rfind("file:", 0) != 0 || from.size() == 5)) {
+      yaml_.fail(node, "credential from must be env:VARIABLE or file:/path; got '" + from + "'");
+    }
+    return from;
+  }
+
+  void apply_enforce(const YAML::Node& node) {
+    yaml_.for_each_key(
+        node, "enforce",
+        {"network", "bind_address", "allowed_syscalls", "max_memory_mb", "credential_ttl"},
+        [&](const std::string& key, const YAML::Node& value) {
+          if (key == "network") {
+            policy_.network.mode = network_mode(yaml_, value);
+            policy_.network.mode_where = yaml_.where(value);
+          } else if (key == "bind_address") {
+            PublishRule rule;
+            rule.unix_path = unix_socket_path(yaml_, value, "bind_address");
+            rule.where = yaml_.where(value);
+            policy_.publish.push_back(rule);
+          } else if (key == "allowed_syscalls") {
+            apply_syscalls(value, "allowed_syscalls");
+          } else if (key == "max_memory_mb") {
+            policy_.process.max_memory_mb = yaml_.unsigned_integer(value, key, 16, 1ULL << 30);
+            policy_.process.max_memory_where = yaml_.where(value);
+          } else if (key == "credential_ttl") {
+            policy_.credential_ttl_seconds = yaml_.duration_seconds(value, "credential_ttl");
+            policy_.credential_ttl_where = yaml_.where(value);
+          }
+        });
+  }
+
+  const YamlCursor& yaml_;
+  Policy& policy_;
+};
+
+// A syscall allowlist that cannot even start a program is an error naming what is missing.
+void check_syscall_allowlist(const YamlCursor& yaml, const Policy& policy) {
+  const SyscallPolicy& syscalls = policy.process.syscalls;
+  if (syscalls.use_default) return;
+  std::set<std::string> allowed(syscalls.allow.begin(), syscalls.allow.end());
+  std::string missing;
+  for (std::string_view name : seccomp::kExecMinimum) {
+    if (allowed.count(std::string(name)) == 0) missing += (missing.empty() ? "" : ", ") + std::string(name);
+  }
+  if (!missing.empty()) {
+    yaml.fail_at(syscalls.where,
+                 "this syscall allowlist cannot start any program: missing " + missing +
+                     "; add them to the list (airlock never widens an allowlist by itself)");
+  }
+}
+
+void apply_document(std::string_view text, const std::string& file_name, Policy& into, int depth);
+
+// Profiles are applied onto the same Policy in order, then the document itself: lists append,
+// scalars override, so "extends: [default]" plus a list entry means "the default, and this too".
+void apply_profiles(const YamlCursor& yaml, const YAML::Node& extends, Policy& into, int depth) {
+  for (const YAML::Node& item : yaml.sequence(extends, "extends")) {
+    std::string profile = yaml.string(item, "extends entry");
+    std::optional<std::string_view> text = builtin_profile_text(profile);
+    if (!text) {
+      std::string known;
+      for (const std::string& name : builtin_profile_names()) known += (known.empty() ? "" : ", ") + name;
+      yaml.fail(item, "unknown profile '" + profile + "'; built-in profiles: " + known);
+    }
+    if (depth >= kMaxExtendsDepth) yaml.fail(item, "profiles extend each other too deeply");
+    apply_document(*text, "<profile " + profile + ">", into, depth + 1);
+    into.extends.push_back(profile);
+  }
+}
+
+void apply_document(std::string_view text, const std::string& file_name, Policy& into, int depth) {
+  YamlCursor yaml(file_name);
+  try {
+    YAML::Node root = YAML::Load(std::string(text));
+    if (!root.IsDefined() || root.IsNull()) {
+      yaml.fail(root, "the policy is empty; start with 'version: 1' and 'name: ...'");
+    }
+    if (!root.IsMap()) yaml.fail(root, "the policy must be a mapping of key: value");
+    YAML::Node extends = root["extends"];
+    bool enforce_form = root["enforce"].IsDefined();
+    if (enforce_form || !extends.IsDefined()) {
+      // Without `extends`, a policy starts from the embedded default: omitting it must never
+      // mean "no read-only system, no hidden secrets". `extends: []` opts out explicitly.
+      apply_profiles(yaml, YAML::Load("[default]"), into, depth);
+    } else {
+      apply_profiles(yaml, extends, into, depth);
+    }
+    PolicyBuilder builder(yaml, into);
+    if (enforce_form) {
+      builder.apply_enforce_form(root);
+    } else {
+      if (!root["version"].IsDefined()) yaml.fail(root, "missing 'version: 1' at the top");
+      builder.apply_v1(root);
+    }
+    if (into.name.empty()) yaml.fail(root, "missing 'name:': it identifies the sandbox in audit events");
+  } catch (const YAML::Exception& failure) {
+    SourceLocation where{file_name, failure.mark.line + 1, failure.mark.column + 1};
+    if (failure.mark.is_null()) where = SourceLocation{file_name, 1, 1};
+    throw LoadFailure(where.to_string() + ": not valid YAML: " + failure.msg);
+  }
+}
+
+Result<Policy> load_layered(std::string_view text, const std::string& file_name, int depth) {
+  try {
+    Policy policy;
+    apply_document(text, file_name, policy, depth);
+    check_syscall_allowlist(YamlCursor(file_name), policy);
+    return policy;
+  } catch (const LoadFailure& failure) {
+    return Error{failure.what()};
+  } catch (const std::exception& failure) {
+    return Error{file_name + ":1:1: cannot load the policy: " + failure.what()};
+  }
+}
+
+}  // namespace
+
+std::string SourceLocation::to_string() const {
+  return file + ":" + std::to_string(line) + ":" + std::to_string(column);
+}
+
+const char* to_string(NetworkMode mode) {
+  switch (mode) {
+    case NetworkMode::deny_all: return "deny_all";
+    case NetworkMode::allowlist: return "allowlist";
+    case NetworkMode::observe: return "observe";
+  }
+  return "?";
+}
+
+Result<Policy> load_policy_text(std::string_view text, const std::string& file_name) {
+  return load_layered(text, file_name, 0);
+}
+
+Result<Policy> load_policy_file(const std::string& path) {
+  Result<std::string> text = read_file(path);
+  if (!text) return Error{path + ":1:1: " + text.error().message};
+  return load_policy_text(*text, path);
+}
+
+Result<Policy> load_profile(const std::string& profile_name) {
+  std::optional<std::string_view> text = builtin_profile_text(profile_name);
+  if (!text) return Error{"unknown profile '" + profile_name + "'"};
+  return load_policy_text(*text, "<profile " + profile_name + ">");
+}
+
+}  // namespace airlock::policy

@@ -1,0 +1,146 @@
+#include "policy/yaml_cursor.h"
+
+#include <algorithm>
+#include <charconv>
+#include <set>
+
+namespace airlock::policy {
+namespace {
+
+size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] != b[j - 1] ? 1 : 0)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string suggestion(const std::string& key, std::initializer_list<const char*> known) {
+  std::string best;
+  size_t best_distance = 3;  // only suggest close spellings
+  for (const char* candidate : known) {
+    size_t distance = edit_distance(key, candidate);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = candidate;
+    }
+  }
+  return best;
+}
+
+std::string join(std::initializer_list<const char*> words) {
+  std::string out;
+  for (const char* word : words) {
+    if (!out.empty()) out += ", ";
+    out += word;
+  }
+  return out;
+}
+
+}  // namespace
+
+SourceLocation YamlCursor::where(const YAML::Node& node) const {
+  YAML::Mark mark = node.Mark();
+  if (mark.is_null()) return SourceLocation{file_, 1, 1};
+  return SourceLocation{file_, mark.line + 1, mark.column + 1};
+}
+
+void YamlCursor::fail(const YAML::Node& node, const std::string& message) const {
+  fail_at(where(node), message);
+}
+
+void YamlCursor::fail_at(const SourceLocation& where, const std::string& message) const {
+  throw LoadFailure(where.to_string() + ": " + message);
+}
+
+void YamlCursor::for_each_key(
+    const YAML::Node& map, const std::string& section, std::initializer_list<const char*> known_keys,
+    const std::function<void(const std::string&, const YAML::Node&)>& visit) const {
+  if (!map.IsMap()) fail(map, section + " must be a mapping of key: value; keys: " + join(known_keys));
+  std::set<std::string> seen;
+  for (const auto& entry : map) {
+    const YAML::Node& key_node = entry.first;
+    if (!key_node.IsScalar()) fail(key_node, "keys in " + section + " must be plain words");
+    const std::string key = key_node.Scalar();
+    bool known = std::any_of(known_keys.begin(), known_keys.end(),
+                             [&](const char* candidate) { return key == candidate; });
+    if (!known) {
+      std::string hint = suggestion(key, known_keys);
+      fail(key_node, "unknown key '" + key + "' in " + section + "; " +
+                         (hint.empty() ? "expected one of: " + join(known_keys)
+                                       : "did you mean '" + hint + "'?"));
+    }
+    if (!seen.insert(key).second) fail(key_node, "duplicate key '" + key + "' in " + section);
+    visit(key, entry.second);
+  }
+}
+
+std::string YamlCursor::string(const YAML::Node& node, const std::string& what) const {
+  if (!node.IsScalar()) fail(node, what + " must be a single value, not a list or mapping");
+  const std::string& value = node.Scalar();
+  if (value.empty()) fail(node, what + " must not be empty");
+  if (value.find('\0') != std::string::npos) fail(node, what + " must not contain a NUL byte");
+  return value;
+}
+
+uint64_t YamlCursor::unsigned_integer(const YAML::Node& node, const std::string& what,
+                                      uint64_t min, uint64_t max) const {
+  const std::string text = string(node, what);
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc() || end != text.data() + text.size()) {
+    fail(node, what + " must be a whole number, e.g. " + std::to_string(min) + "; got '" + text +
+                   "'");
+  }
+  if (value < min || value > max) {
+    fail(node, what + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                   "; got " + text);
+  }
+  return value;
+}
+
+std::vector<YAML::Node> YamlCursor::sequence(const YAML::Node& node,
+                                             const std::string& what) const {
+  if (node.IsNull()) return {};
+  if (!node.IsSequence()) fail(node, what + " must be a list, e.g. [a, b] or one '- item' per line");
+  std::vector<YAML::Node> items;
+  for (const auto& item : node) items.push_back(item);
+  return items;
+}
+
+std::vector<std::string> YamlCursor::string_list(const YAML::Node& node,
+                                                 const std::string& what) const {
+  std::vector<std::string> values;
+  for (const YAML::Node& item : sequence(node, what)) values.push_back(string(item, what + " entry"));
+  return values;
+}
+
+uint64_t YamlCursor::duration_seconds(const YAML::Node& node, const std::string& what) const {
+  const std::string text = string(node, what);
+  uint64_t multiplier = 1;
+  std::string digits = text;
+  switch (text.back()) {
+    case 's': multiplier = 1; digits.pop_back(); break;
+    case 'm': multiplier = 60; digits.pop_back(); break;
+    case 'h': multiplier = 3600; digits.pop_back(); break;
+    case 'd': multiplier = 86400; digits.pop_back(); break;
+    default: break;
+  }
+  uint64_t value = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() || value == 0 ||
+      value > 366ULL * 86400 / multiplier) {
+    fail(node, what + " must be a positive duration such as 300s, 30m, 2h or 1d; got '" + text +
+                   "'");
+  }
+  return value * multiplier;
+}
+
+}  // namespace airlock::policy

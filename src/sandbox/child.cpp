@@ -1,0 +1,239 @@
+// pid 1 of the sandbox: sets the sandbox up in a fixed order (each step named in child_report.h),
+// starts the agent as pid 2, then forwards signals to it and reaps orphans until it exits.
+#include "sandbox/child.h"
+
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "sandbox/child_report.h"
+
+namespace airlock::sandbox {
+namespace {
+
+volatile pid_t g_agent_pid = 0;
+
+void send_report(int fd, const Report& report) {
+  ssize_t ignored = ::write(fd, &report, sizeof report);  // a dead reader is the supervisor's death
+  (void)ignored;
+}
+
+[[noreturn]] void report_failure(const ChildContext& context, const Failure& failure) {
+  send_report(context.report_write_fd,
+              Report{ReportKind::setup_failed, failure.step, failure.error, failure.detail});
+  ::_exit(125);
+}
+
+bool wait_for_go(const ChildContext& context) {
+  char go = 0;
+  for (;;) {
+    ssize_t n = ::read(context.sync_read_fd, &go, 1);
+    if (n == 1) return true;
+    if (n < 0 && errno == EINTR) continue;
+    errno = n == 0 ? EPIPE : errno;  // EOF: the supervisor is gone
+    return false;
+  }
+}
+
+// Closes every descriptor the caller leaked to us except the channels we own.
+bool close_inherited(const ChildContext& context) {
+  int keep[] = {context.sync_read_fd, context.report_write_fd, context.idmap_userns_fd};
+  // Sort the three so the gaps between them can be closed with close_range.
+  for (int i = 0; i < 3; ++i)
+    for (int j = i + 1; j < 3; ++j)
+      if (keep[j] < keep[i]) {
+        int swap = keep[i];
+        keep[i] = keep[j];
+        keep[j] = swap;
+      }
+  unsigned int next = 3;
+  for (int fd : keep) {
+    if (fd < static_cast<int>(next)) continue;
+    if (static_cast<unsigned int>(fd) > next && ::syscall(SYS_close_range, next, fd - 1, 0) != 0) return false;
+    next = static_cast<unsigned int>(fd) + 1;
+  }
+  return ::syscall(SYS_close_range, next, ~0U, 0) == 0;
+}
+
+bool bring_up_loopback() {
+  int fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return false;
+  struct ifreq request {};
+  ::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  bool ok = ::ioctl(fd, SIOCGIFFLAGS, &request) == 0;
+  request.ifr_flags = static_cast<short>(request.ifr_flags | IFF_UP | IFF_RUNNING);
+  ok = ok && ::ioctl(fd, SIOCSIFFLAGS, &request) == 0;
+  int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return ok;
+}
+
+// Started by root, the namespaces above were created by real root (so the sandbox user owns
+// none of them); the final user namespace maps only the sandbox uid/gid.
+bool become_sandbox_user(const ChildContext& context, Failure& failure) {
+  const LaunchPlan& plan = *context.plan;
+  if (!plan.started_by_root) return true;
+  if (::unshare(CLONE_NEWUSER) != 0) {
+    failure = Failure{Step::user_namespace, errno, -1};
+    return false;
+  }
+  send_report(context.report_write_fd, Report{ReportKind::need_user_maps, Step::user_namespace, 0, 0});
+  if (!wait_for_go(context)) {
+    failure = Failure{Step::user_namespace, errno, -1};
+    return false;
+  }
+  if (::setgroups(0, nullptr) != 0 || ::setresgid(plan.sandbox_gid, plan.sandbox_gid, plan.sandbox_gid) != 0 ||
+      ::setresuid(plan.sandbox_uid, plan.sandbox_uid, plan.sandbox_uid) != 0) {
+    failure = Failure{Step::identity, errno, -1};
+    return false;
+  }
+  return true;
+}
+
+bool set_rlimits(const LaunchPlan& plan) {
+  const rlimit no_core{0, 0};  // a core file could carry the agent's memory out of the sandbox
+  if (::setrlimit(RLIMIT_CORE, &no_core) != 0) return false;
+  if (plan.max_pids) {
+    // RLIMIT_NPROC is counted per user namespace (Linux >= 5.14): in our fresh one it caps the
+    // sandbox's own tasks, a pids limit that needs no cgroup.
+    const rlimit pids{*plan.max_pids, *plan.max_pids};
+    if (::setrlimit(RLIMIT_NPROC, &pids) != 0) return false;
+  }
+  if (plan.max_open_files) {
+    const rlimit files{*plan.max_open_files, *plan.max_open_files};
+    if (::setrlimit(RLIMIT_NOFILE, &files) != 0) return false;
+  }
+  return true;
+}
+
+bool supervisor_alive(const ChildContext& context) {
+  pollfd poll_fd{context.sync_read_fd, POLLIN, 0};
+  return ::poll(&poll_fd, 1, 0) == 0;  // no data and no hang-up: the supervisor holds its end
+}
+
+void forward_signal(int signal, siginfo_t* info, void*) {
+  // Terminal-generated signals (SI_KERNEL) already reach the agent's process group directly.
+  if (info != nullptr && info->si_code == SI_KERNEL) return;
+  pid_t agent = g_agent_pid;
+  if (agent > 0) ::kill(agent, signal);
+}
+
+constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+
+void install_forwarders() {
+  struct sigaction action {};
+  action.sa_sigaction = forward_signal;
+  action.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigemptyset(&action.sa_mask);
+  for (int signal : kForwardedSignals) ::sigaction(signal, &action, nullptr);
+}
+
+// pid 2: the agent. Only the explicit allowlist filter is still to come, then exec.
+[[noreturn]] void exec_agent(const ChildContext& context, int exec_report_fd) {
+  const LaunchPlan& plan = *context.plan;
+  struct sigaction default_action {};
+  default_action.sa_handler = SIG_DFL;
+  for (int signal : kForwardedSignals) ::sigaction(signal, &default_action, nullptr);
+  ::sigprocmask(SIG_SETMASK, &context.original_mask, nullptr);
+  Failure failure;
+  if (!install_seccomp(plan.seccomp_allowlist, failure)) {
+    send_report(exec_report_fd, Report{ReportKind::setup_failed, failure.step, failure.error, -1});
+    ::_exit(125);
+  }
+  int error = ENOENT;
+  for (const std::string& candidate : plan.exec_candidates) {
+    ::execve(candidate.c_str(), context.argv, context.envp);
+    if (errno != ENOENT && errno != ENOTDIR) error = errno;  // e.g. EACCES: remember, keep looking
+  }
+  send_report(exec_report_fd, Report{ReportKind::setup_failed, Step::exec, error, -1});
+  ::_exit(error == ENOENT ? 127 : 126);
+}
+
+[[noreturn]] void supervise_agent(const ChildContext& context) {
+  int exec_pipe[2];
+  if (::pipe2(exec_pipe, O_CLOEXEC) != 0) report_failure(context, Failure{Step::start_agent, errno, -1});
+  sigset_t all;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, nullptr);  // no forwarded signal before g_agent_pid is set
+  install_forwarders();
+  pid_t agent = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  if (agent < 0) report_failure(context, Failure{Step::start_agent, errno, -1});
+  if (agent == 0) {
+    ::close(exec_pipe[0]);
+    exec_agent(context, exec_pipe[1]);
+  }
+  g_agent_pid = agent;
+  ::close(exec_pipe[1]);
+  ::sigprocmask(SIG_SETMASK, &context.original_mask, nullptr);
+
+  Report exec_report{};
+  ssize_t n;
+  do {
+    n = ::read(exec_pipe[0], &exec_report, sizeof exec_report);
+  } while (n < 0 && errno == EINTR);
+  ::close(exec_pipe[0]);
+  if (n == static_cast<ssize_t>(sizeof exec_report)) {
+    send_report(context.report_write_fd, exec_report);
+  } else {
+    send_report(context.report_write_fd, Report{ReportKind::started, Step::none, 0, agent});
+  }
+
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, 0);
+    if (pid < 0 && errno == EINTR) continue;
+    if (pid == agent) {
+      send_report(context.report_write_fd, Report{ReportKind::exited, Step::none, 0, status});
+      // The agent's status becomes ours; everything else in the namespace dies with us.
+      ::_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+    if (pid < 0) ::_exit(125);
+  }
+}
+
+}  // namespace
+
+[[noreturn]] void run_child(const ChildContext& context) {
+  const LaunchPlan& plan = *context.plan;
+  Failure failure;
+  if (!close_inherited(context)) report_failure(context, Failure{Step::close_inherited_fds, errno, -1});
+  if (!wait_for_go(context)) report_failure(context, Failure{Step::wait_for_supervisor, errno, -1});
+  if (!build_mount_tree(context, failure)) report_failure(context, failure);
+  if (context.idmap_userns_fd >= 0) ::close(context.idmap_userns_fd);
+  if (::sethostname("airlock", 7) != 0) report_failure(context, Failure{Step::hostname, errno, -1});
+  if (!bring_up_loopback()) report_failure(context, Failure{Step::loopback, errno, -1});
+  // After the supervisor placed us in our cgroup: the sandbox sees that cgroup as its root.
+  if (::unshare(CLONE_NEWCGROUP) != 0) report_failure(context, Failure{Step::cgroup_namespace, errno, -1});
+  if (!become_sandbox_user(context, failure)) report_failure(context, failure);
+  // Without a terminal, a new session means no controlling tty to inject into (TIOCSTI).
+  // With one, the session is kept for job control and seccomp refuses TIOCSTI/TIOCLINUX.
+  if (plan.new_session && ::setsid() < 0) report_failure(context, Failure{Step::session, errno, -1});
+  if (!set_rlimits(plan)) report_failure(context, Failure{Step::rlimits, errno, -1});
+  if (!apply_landlock(context, failure)) report_failure(context, failure);
+  if (!drop_capabilities(context, failure)) report_failure(context, failure);
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) report_failure(context, Failure{Step::no_new_privs, errno, -1});
+  // Our memory (and /proc/1/*) stays out of the agent's reach.
+  ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  // Set last: any credential change above would have cleared it.
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || !supervisor_alive(context)) {
+    report_failure(context, Failure{Step::parent_death_signal, errno, -1});
+  }
+  if (!install_seccomp(plan.seccomp_default, failure)) report_failure(context, failure);
+  supervise_agent(context);
+}
+
+}  // namespace airlock::sandbox

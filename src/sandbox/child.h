@@ -1,0 +1,39 @@
+// The child half: runs as pid 1 of the new pid namespace, builds the sandbox step by step,
+// starts the agent and stays as its init. Between clone and exec nothing here allocates;
+// failures travel to the supervisor as Report{setup_failed, step, errno}.
+#pragma once
+
+#include <signal.h>
+
+#include "sandbox/child_report.h"
+#include "sandbox/launch_plan.h"
+
+namespace airlock::sandbox {
+
+struct ChildContext {
+  const LaunchPlan* plan = nullptr;
+  char* const* argv = nullptr;  // null-terminated, pointing into plan->argv
+  char* const* envp = nullptr;  // null-terminated, pointing into plan->environment
+  int sync_read_fd = -1;        // the supervisor writes one byte per "go"; EOF means it died
+  int report_write_fd = -1;     // Report records to the supervisor
+  int idmap_userns_fd = -1;     // root case: user namespace that maps the workspace owner
+  int landlock_abi = 0;         // 0: Landlock unavailable (reported up front by the supervisor)
+  int cap_last_cap = 40;
+  sigset_t original_mask{};     // the caller's signal mask, restored for the agent
+};
+
+[[noreturn]] void run_child(const ChildContext& context);
+
+// Child-side building blocks, each reporting the failing step through `failure`.
+struct Failure {
+  Step step = Step::none;
+  int error = 0;
+  int detail = -1;  // index into plan->mounts, when a mount step failed
+};
+
+bool build_mount_tree(const ChildContext& context, Failure& failure);
+bool apply_landlock(const ChildContext& context, Failure& failure);
+bool drop_capabilities(const ChildContext& context, Failure& failure);
+bool install_seccomp(const std::vector<sock_filter>& program, Failure& failure);
+
+}  // namespace airlock::sandbox

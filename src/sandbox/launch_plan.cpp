@@ -1,0 +1,300 @@
+#include "sandbox/launch_plan.h"
+
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstdlib>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "common/errno_text.h"
+#include "policy/policy_json.h"
+#include "seccomp/filter_builder.h"
+
+extern char** environ;
+
+namespace airlock::sandbox {
+namespace {
+
+using policy::PathEntry;
+
+// "/a/b" is within "/a" and within "/a/b"; "/ab" is not within "/a".
+bool is_within(const std::string& path, const std::string& ancestor) {
+  if (ancestor == "/") return true;
+  return path == ancestor ||
+         (path.size() > ancestor.size() && path.compare(0, ancestor.size(), ancestor) == 0 &&
+          path[ancestor.size()] == '/');
+}
+
+size_t depth(const std::string& path) { return std::count(path.begin(), path.end(), '/'); }
+
+std::string expand_home(const std::string& path, const std::string& home) {
+  if (path == "~") return home;
+  if (path.rfind("~/", 0) == 0) return home + path.substr(1);
+  return path;
+}
+
+Result<std::string> canonical_directory(const std::string& path, const std::string& what) {
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) {
+    return Error{what + " " + path + " cannot be used: " + errno_text(errno)};
+  }
+  struct stat info {};
+  if (::stat(resolved, &info) != 0 || !S_ISDIR(info.st_mode)) {
+    return Error{what + " " + path + " is not a directory"};
+  }
+  return std::string(resolved);
+}
+
+std::string current_directory() {
+  char buffer[PATH_MAX];
+  return ::getcwd(buffer, sizeof buffer) != nullptr ? std::string(buffer) : std::string("/");
+}
+
+std::string random_id() {
+  unsigned char bytes[8] = {};
+  if (::getrandom(bytes, sizeof bytes, 0) != static_cast<ssize_t>(sizeof bytes)) {
+    // Not fatal for uniqueness: fall back to pid and time, still unique on this host.
+    return fmt::format("{:x}{:x}", ::getpid(), static_cast<unsigned long>(::time(nullptr)));
+  }
+  std::string id;
+  for (unsigned char byte : bytes) id += fmt::format("{:02x}", byte);
+  return id;
+}
+
+class PlanBuilder {
+ public:
+  explicit PlanBuilder(LaunchPlan& plan) : plan_(plan) {}
+
+  Status resolve_workspace(const RunRequest& request) {
+    const policy::Policy& policy = request.policy;
+    std::string wanted = request.workspace_override.value_or(expand_home(policy.workspace, plan_.home));
+    if (wanted.empty() || wanted.front() != '/') wanted = current_directory() + "/" + wanted;
+    Result<std::string> workspace = canonical_directory(wanted, "workspace");
+    if (!workspace) return Error{where_prefix(request) + workspace.error().message};
+    plan_.workspace = *workspace;
+    // A writable workspace that is, or contains, part of the system would undo the read-only
+    // system layer (e.g. running from / or /etc).
+    static const char* const kSystemDirectories[] = {"/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32",
+                                                     "/lib64", "/libx32", "/boot", "/proc", "/sys", "/dev"};
+    for (const char* system : kSystemDirectories) {
+      if (is_within(system, plan_.workspace) || is_within(plan_.workspace, system)) {
+        return Error{where_prefix(request) + "workspace " + plan_.workspace +
+                     " would make the system directory " + system +
+                     " writable; run airlock from a project directory or pass --workspace DIR"};
+      }
+    }
+    std::string cwd = current_directory();
+    plan_.working_directory = is_within(cwd, plan_.workspace) ? cwd : plan_.workspace;
+    for (const PathEntry& entry : policy.filesystem.hidden) {
+      std::string hidden = expand_home(entry.path, plan_.home);
+      if (is_within(plan_.workspace, hidden)) {
+        return Error{entry.where.to_string() + ": workspace " + plan_.workspace +
+                     " is inside hidden path " + hidden + "; choose another workspace"};
+      }
+    }
+    return ok_status();
+  }
+
+  Status add_filesystem(const policy::Policy& policy) {
+    add_tmpfs("/tmp", 01777, false);
+    add_tmpfs("/run", 0755, false);  // host sockets (docker, dbus, ssh-agent) live under /run
+    if (!plan_.home.empty() && plan_.home != "/" && !is_within(plan_.home, plan_.workspace)) {
+      add_tmpfs(plan_.home, 0700, true);
+    }
+    for (const PathEntry& entry : policy.filesystem.read_only) {
+      add_host_path(expand_home(entry.path, plan_.home), MountKind::bind_read_only);
+    }
+    for (const PathEntry& entry : policy.filesystem.read_write) {
+      std::string path = expand_home(entry.path, plan_.home);
+      struct stat info {};
+      if (::stat(path.c_str(), &info) != 0) {
+        return Error{entry.where.to_string() + ": read_write path " + path +
+                     " cannot be used: " + errno_text(errno) + "; create it first or remove it"};
+      }
+      add_host_path(path, MountKind::bind_read_write);
+    }
+    add_host_path(plan_.workspace, MountKind::workspace);
+    // Parents before children: a bind inside the workspace must land on top of the workspace.
+    std::stable_sort(plan_.mounts.begin(), plan_.mounts.end(),
+                     [](const MountStep& a, const MountStep& b) { return depth(a.inside) < depth(b.inside); });
+    add_protected(policy);
+    add_hidden(policy);
+    return ok_status();
+  }
+
+  void add_landlock_rules() {
+    // Reads: everything the mount layer shows. Writes: only where the mount layer allows them.
+    plan_.landlock_rules.push_back({"/", LandlockAccess::read_execute});
+    plan_.landlock_rules.push_back({"/dev", LandlockAccess::device});
+    plan_.landlock_rules.push_back({"/dev/shm", LandlockAccess::read_write});
+    for (const MountStep& step : plan_.mounts) {
+      if (step.kind == MountKind::tmpfs || step.kind == MountKind::workspace ||
+          step.kind == MountKind::bind_read_write) {
+        plan_.landlock_rules.push_back({step.inside, LandlockAccess::read_write});
+      }
+    }
+  }
+
+ private:
+  static std::string where_prefix(const RunRequest& request) {
+    return request.workspace_override ? "" : request.policy.workspace_where.to_string() + ": ";
+  }
+
+  void add_tmpfs(const std::string& inside, uint32_t mode, bool owned_by_sandbox_user) {
+    std::string options = fmt::format("mode={:04o}", mode);
+    // Started by root, the mount happens before the sandbox user exists: give it the tree.
+    if (owned_by_sandbox_user && plan_.started_by_root) {
+      options += fmt::format(",uid={},gid={}", kSandboxUid, kSandboxGid);
+    }
+    plan_.mounts.push_back({MountKind::tmpfs, "", "/newroot" + inside, inside, true, options});
+  }
+
+  void add_host_path(const std::string& path, MountKind kind) {
+    struct stat info {};
+    if (::lstat(path.c_str(), &info) != 0) return;  // nothing there, nothing to show
+    for (const MountStep& existing : plan_.mounts) {
+      if (existing.inside == path && existing.kind != MountKind::tmpfs) return;  // listed twice
+    }
+    if (S_ISLNK(info.st_mode)) {
+      char link[PATH_MAX];
+      ssize_t length = ::readlink(path.c_str(), link, sizeof link - 1);
+      if (length <= 0) return;
+      plan_.mounts.push_back({MountKind::symlink, std::string(link, static_cast<size_t>(length)),
+                              "/newroot" + path, path, false, ""});
+      return;
+    }
+    plan_.mounts.push_back(
+        {kind, "/oldroot" + path, "/newroot" + path, path, S_ISDIR(info.st_mode), ""});
+  }
+
+  void add_protected(const policy::Policy& policy) {
+    std::set<std::string> pinned;
+    for (const PathEntry& entry : policy.filesystem.protect) {
+      const std::string path = plan_.workspace + "/" + entry.path;
+      struct stat info {};
+      if (::lstat(path.c_str(), &info) != 0 && entry.path == ".git/hooks") {
+        // git's own layout: an empty hooks directory is harmless and, once it exists, can be
+        // protected; otherwise an agent could create .git/hooks/pre-commit.
+        struct stat git {};
+        if (::stat((plan_.workspace + "/.git").c_str(), &git) == 0 && S_ISDIR(git.st_mode)) {
+          ::mkdir(path.c_str(), 0755);
+        }
+      }
+      if (::lstat(path.c_str(), &info) != 0 || S_ISLNK(info.st_mode)) {
+        plan_.protect_absent.push_back(entry.path);
+        continue;
+      }
+      // Pin each directory between the workspace and the protected path: a mount point cannot
+      // be renamed, so "mv .git .git.old && mkdir .git" cannot sidestep the protection.
+      for (size_t slash = entry.path.find('/'); slash != std::string::npos;
+           slash = entry.path.find('/', slash + 1)) {
+        std::string parent = plan_.workspace + "/" + entry.path.substr(0, slash);
+        if (pinned.insert(parent).second) {
+          plan_.mounts.push_back({MountKind::pin, "/newroot" + parent, "/newroot" + parent, parent, true, ""});
+        }
+      }
+      plan_.mounts.push_back(
+          {MountKind::protect, "/newroot" + path, "/newroot" + path, path, S_ISDIR(info.st_mode), ""});
+    }
+  }
+
+  void add_hidden(const policy::Policy& policy) {
+    for (const PathEntry& entry : policy.filesystem.hidden) {
+      const std::string path = expand_home(entry.path, plan_.home);
+      bool exposed = false;
+      for (const MountStep& step : plan_.mounts) {
+        bool host_tree = step.kind == MountKind::bind_read_only || step.kind == MountKind::bind_read_write ||
+                         step.kind == MountKind::workspace;
+        if (host_tree && is_within(path, step.inside)) exposed = true;
+      }
+      struct stat info {};
+      if (!exposed || ::stat(path.c_str(), &info) != 0) continue;  // not visible: already hidden
+      plan_.mounts.push_back({MountKind::hide, "", "/newroot" + path, path, S_ISDIR(info.st_mode), ""});
+    }
+  }
+
+  LaunchPlan& plan_;
+};
+
+std::vector<std::string> exec_candidates(const std::string& command, const std::string& path_variable) {
+  if (command.find('/') != std::string::npos) return {command};
+  std::vector<std::string> candidates;
+  std::string path = path_variable.empty() ? "/usr/local/bin:/usr/bin:/bin" : path_variable;
+  size_t start = 0;
+  while (start <= path.size()) {
+    size_t colon = path.find(':', start);
+    if (colon == std::string::npos) colon = path.size();
+    std::string directory = path.substr(start, colon - start);
+    if (!directory.empty() && directory.front() == '/') candidates.push_back(directory + "/" + command);
+    start = colon + 1;
+  }
+  return candidates;
+}
+
+}  // namespace
+
+Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
+  LaunchPlan plan;
+  plan.policy = request.policy;
+  plan.sandbox_id = random_id();
+  plan.policy_sha256 = policy::policy_sha256(request.policy);
+  const char* home = ::getenv("HOME");
+  plan.home = home != nullptr ? home : "";
+  if (!plan.home.empty()) {
+    char resolved[PATH_MAX];
+    if (::realpath(plan.home.c_str(), resolved) != nullptr) plan.home = resolved;
+  }
+
+  PlanBuilder builder(plan);
+  if (Status status = builder.resolve_workspace(request); !status) return status.error();
+
+  plan.started_by_root = ::geteuid() == 0;
+  struct stat workspace_info {};
+  if (::stat(plan.workspace.c_str(), &workspace_info) != 0) {
+    return Error{"workspace " + plan.workspace + ": " + errno_text(errno)};
+  }
+  plan.workspace_owner_uid = workspace_info.st_uid;
+  plan.workspace_owner_gid = workspace_info.st_gid;
+  plan.sandbox_uid = plan.started_by_root ? kSandboxUid : ::getuid();
+  plan.sandbox_gid = plan.started_by_root ? kSandboxGid : ::getgid();
+
+  if (Status status = builder.add_filesystem(request.policy); !status) return status.error();
+  builder.add_landlock_rules();
+
+  const policy::ProcessPolicy& process = request.policy.process;
+  plan.max_pids = process.max_pids;
+  plan.max_open_files = process.max_open_files;
+  if (process.max_memory_mb) plan.max_memory_bytes = *process.max_memory_mb * 1024 * 1024;
+  plan.timeout_seconds = process.timeout_seconds;
+  plan.new_session = ::isatty(STDIN_FILENO) == 0;
+
+  Result<std::vector<sock_filter>> default_filter = seccomp::build_default_filter();
+  if (!default_filter) return default_filter.error();
+  plan.seccomp_default = std::move(default_filter).value();
+  if (!process.syscalls.use_default) {
+    Result<std::vector<sock_filter>> allowlist = seccomp::build_allowlist_filter(process.syscalls.allow);
+    if (!allowlist) return allowlist.error();
+    plan.seccomp_allowlist = std::move(allowlist).value();
+  }
+
+  plan.argv = request.argv;
+  std::string path_variable;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string variable(*entry);
+    if (variable.rfind("AIRLOCK_SANDBOX_", 0) == 0) continue;  // the supervisor sets these
+    if (variable.rfind("PATH=", 0) == 0) path_variable = variable.substr(5);
+    plan.environment.push_back(variable);
+  }
+  plan.environment.push_back("AIRLOCK_SANDBOX_NAME=" + request.policy.name);
+  plan.environment.push_back("AIRLOCK_SANDBOX_ID=" + plan.sandbox_id);
+  plan.exec_candidates = exec_candidates(request.argv.front(), path_variable);
+  return plan;
+}
+
+}  // namespace airlock::sandbox

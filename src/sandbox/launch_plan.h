@@ -1,0 +1,89 @@
+// LaunchPlan: everything the child needs, computed by the parent before clone so that the child
+// (between clone and exec) only reads prepared strings and buffers and allocates nothing.
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/result.h"
+#include "policy/policy.h"
+
+namespace airlock::sandbox {
+
+enum class MountKind {
+  bind_read_only,   // host path, read-only, nosuid, nodev
+  bind_read_write,  // host path, writable, nosuid, nodev
+  workspace,        // the workspace: bind_read_write, idmapped when started by root
+  tmpfs,            // fresh, empty, writable
+  symlink,          // reproduce a host symlink (e.g. merged-/usr /bin -> usr/bin)
+  protect,          // a path inside the writable workspace, bound read-only onto itself
+  pin,              // a directory bound onto itself so it cannot be renamed away (EBUSY)
+  hide,             // replaced by an empty, read-only directory or file
+};
+
+struct MountStep {
+  MountKind kind;
+  std::string source;  // "/oldroot" + host path (binds), link text (symlink)
+  std::string target;  // "/newroot" + path inside the sandbox
+  std::string inside;  // path inside the sandbox, for messages and Landlock
+  bool is_directory = true;
+  std::string options;  // tmpfs mount options, e.g. "mode=1777"
+};
+
+// Landlock access sets, named by purpose (the bit values live in landlock_rules.cpp).
+enum class LandlockAccess { read_execute, read_write, device };
+
+struct LandlockRule {
+  std::string path;  // inside the sandbox
+  LandlockAccess access;
+};
+
+struct LaunchPlan {
+  policy::Policy policy;
+  std::string sandbox_id;        // unique per run; with policy.name, the audit identity
+  std::string policy_sha256;
+  std::string workspace;         // absolute host path == path inside
+  std::string working_directory;  // the caller's cwd when inside the workspace, else the workspace
+  std::string home;              // the caller's HOME, a private tmpfs inside unless exposed
+  std::vector<MountStep> mounts;  // in order; parents before children, hidden last
+  std::vector<std::string> protect_absent;  // protect entries with nothing to protect yet
+  std::vector<LandlockRule> landlock_rules;
+
+  // Identity. Started by root the agent runs as kSandboxUid with the workspace idmapped to it.
+  bool started_by_root = false;
+  uid_t sandbox_uid = 0;
+  gid_t sandbox_gid = 0;
+  uid_t workspace_owner_uid = 0;
+  gid_t workspace_owner_gid = 0;
+
+  bool new_session = true;  // false when stdin is a terminal: job control keeps working
+  std::optional<uint32_t> max_pids;
+  std::optional<uint32_t> max_open_files;
+  std::optional<uint64_t> max_memory_bytes;
+  std::optional<uint64_t> timeout_seconds;
+
+  std::vector<sock_filter> seccomp_default;    // always, for the init and the agent
+  std::vector<sock_filter> seccomp_allowlist;  // only with an explicit `syscalls:` list
+
+  std::vector<std::string> argv;
+  std::vector<std::string> exec_candidates;  // argv[0] resolved against PATH, tried in order
+  std::vector<std::string> environment;
+};
+
+inline constexpr uid_t kSandboxUid = 65534;  // "nobody": what a root-started agent runs as
+inline constexpr gid_t kSandboxGid = 65534;
+
+struct RunRequest {
+  policy::Policy policy;
+  std::optional<std::string> workspace_override;  // --workspace
+  std::vector<std::string> argv;
+};
+
+Result<LaunchPlan> make_launch_plan(const RunRequest& request);
+
+}  // namespace airlock::sandbox

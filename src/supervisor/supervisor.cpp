@@ -1,0 +1,396 @@
+#include "supervisor/supervisor.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "audit/audit_log.h"
+#include "common/errno_text.h"
+#include "sandbox/cgroup_limits.h"
+#include "sandbox/child.h"
+#include "sandbox/child_report.h"
+#include "sandbox/kernel_features.h"
+#include "sandbox/user_namespace.h"
+
+namespace airlock::supervisor {
+namespace {
+
+using sandbox::LaunchPlan;
+using sandbox::Report;
+using sandbox::ReportKind;
+
+constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
+constexpr auto kTimeoutGrace = std::chrono::seconds(5);
+
+void say(const std::string& line) { fmt::print(stderr, "airlock: {}\n", line); }
+
+struct Layers {
+  std::vector<std::string> enforced;
+  std::vector<std::string> missing;  // each "layer: why"
+};
+
+Layers assess_layers(const LaunchPlan& plan, int landlock_abi) {
+  Layers layers;
+  layers.enforced = {"namespaces:user,mount,pid,ipc,uts,net,cgroup", "pivot_root",
+                     "network:none (loopback only)", "capabilities:none", "no_new_privs",
+                     "seccomp:default"};
+  if (!plan.seccomp_allowlist.empty()) layers.enforced.emplace_back("seccomp:allowlist");
+  layers.enforced.emplace_back(plan.new_session ? "tty:new-session" : "tty:ioctl-filter");
+  if (plan.started_by_root) layers.enforced.emplace_back("identity:uid-65534,idmapped-workspace");
+  if (landlock_abi > 0) {
+    layers.enforced.push_back(fmt::format("landlock:abi-{}", landlock_abi));
+  } else {
+    layers.missing.emplace_back("landlock: the kernel does not offer Landlock");
+  }
+  if (plan.max_pids) layers.enforced.push_back(fmt::format("pids:rlimit-nproc={}", *plan.max_pids));
+  if (plan.max_open_files) layers.enforced.push_back(fmt::format("files:rlimit-nofile={}", *plan.max_open_files));
+  std::optional<std::string> cgroup_problem =
+      sandbox::CgroupLimits::unavailable_reason(plan.max_memory_bytes.has_value(), false);
+  if (plan.max_memory_bytes) {
+    if (cgroup_problem) {
+      layers.missing.push_back("memory limit: " + *cgroup_problem);
+    } else {
+      layers.enforced.push_back(fmt::format("memory:cgroup-v1={}MiB", *plan.max_memory_bytes >> 20));
+    }
+  }
+  if (plan.max_pids && !sandbox::CgroupLimits::unavailable_reason(false, true)) {
+    layers.enforced.push_back(fmt::format("pids:cgroup-v1={}", *plan.max_pids));
+  }
+  if (plan.timeout_seconds) layers.enforced.push_back(fmt::format("timeout:{}s", *plan.timeout_seconds));
+  return layers;
+}
+
+std::string describe_failure(const LaunchPlan& plan, const Report& report) {
+  std::string what = sandbox::describe(report.step);
+  if (report.value >= 0 && static_cast<size_t>(report.value) < plan.mounts.size()) {
+    what += " " + plan.mounts[static_cast<size_t>(report.value)].inside;
+  }
+  if (report.step == sandbox::Step::exec) {
+    return fmt::format("cannot execute {}: {}", plan.argv.front(), errno_text(report.error));
+  }
+  std::string line = fmt::format("cannot {}: {}", what, errno_text(report.error));
+  if (report.step == sandbox::Step::workspace_idmap) {
+    line += "; the workspace's filesystem may not support idmapped mounts: run airlock as the "
+            "workspace's owner instead of root";
+  }
+  return line;
+}
+
+std::vector<char*> pointers(const std::vector<std::string>& strings) {
+  std::vector<char*> out;
+  out.reserve(strings.size() + 1);
+  for (const std::string& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+  out.push_back(nullptr);
+  return out;
+}
+
+bool read_report(int fd, Report& report) {
+  ssize_t n;
+  do {
+    n = ::read(fd, &report, sizeof report);
+  } while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(sizeof report);
+}
+
+class Supervision {
+ public:
+  Supervision(const LaunchPlan& plan, const SupervisorOptions& options, const audit::AuditLog& audit)
+      : plan_(plan), options_(options), audit_(audit) {}
+
+  int run(const Layers& layers, int landlock_abi) {
+    std::optional<sandbox::CgroupLimits> cgroups;
+    const bool want_cgroup = plan_.max_memory_bytes.has_value() ||
+                             (plan_.max_pids && !sandbox::CgroupLimits::unavailable_reason(false, true));
+    if (want_cgroup && !(plan_.max_memory_bytes &&
+                         sandbox::CgroupLimits::unavailable_reason(true, false))) {
+      auto created = sandbox::CgroupLimits::create(plan_.sandbox_id, plan_.max_memory_bytes, plan_.max_pids);
+      if (!created) return fail(created.error().message);
+      cgroups.emplace(std::move(created).value());
+    }
+
+    UniqueFd idmap_ns;
+    if (plan_.started_by_root) {
+      auto made = sandbox::make_idmap_namespace(plan_.workspace_owner_uid, plan_.workspace_owner_gid,
+                                                plan_.sandbox_uid, plan_.sandbox_gid);
+      if (!made) return fail(made.error().message);
+      idmap_ns = std::move(made).value();
+    }
+
+    int sync_pipe[2];
+    int report_pipe[2];
+    if (::pipe2(sync_pipe, O_CLOEXEC) != 0 || ::pipe2(report_pipe, O_CLOEXEC) != 0) {
+      return fail("cannot create pipes: " + errno_text(errno));
+    }
+    UniqueFd sync_read(sync_pipe[0]), sync_write(sync_pipe[1]);
+    UniqueFd report_read(report_pipe[0]), report_write(report_pipe[1]);
+
+    sigset_t blocked, original;
+    sigemptyset(&blocked);
+    for (int signal : kForwardedSignals) sigaddset(&blocked, signal);
+    sigaddset(&blocked, SIGCHLD);
+    ::sigprocmask(SIG_BLOCK, &blocked, &original);
+    UniqueFd signals(::signalfd(-1, &blocked, SFD_CLOEXEC));
+    if (!signals.valid()) return fail("cannot create a signalfd: " + errno_text(errno));
+
+    std::vector<char*> argv = pointers(plan_.argv);
+    std::vector<char*> envp = pointers(plan_.environment);
+    sandbox::ChildContext context;
+    context.plan = &plan_;
+    context.argv = argv.data();
+    context.envp = envp.data();
+    context.sync_read_fd = sync_read.get();
+    context.report_write_fd = report_write.get();
+    context.idmap_userns_fd = idmap_ns.get();
+    context.landlock_abi = landlock_abi;
+    context.cap_last_cap = sandbox::last_capability();
+    context.original_mask = original;
+
+    // Started by root, the user namespace comes last (see child.cpp): the others are created
+    // by real root so that the sandbox user owns none of them.
+    unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
+    if (!plan_.started_by_root) flags |= CLONE_NEWUSER;
+    started_ = std::chrono::steady_clock::now();
+    pid_t child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    if (child < 0) {
+      std::string why = errno_text(errno);
+      if (errno == EPERM || errno == ENOSPC) why += " (are unprivileged user namespaces disabled?)";
+      return fail("cannot create the sandbox namespaces: " + why);
+    }
+    if (child == 0) sandbox::run_child(context);
+    child_ = child;
+    sync_read.reset();
+    report_write.reset();
+    idmap_ns.reset();
+
+    if (!plan_.started_by_root) {
+      Status mapped = sandbox::write_identity_maps(child, plan_.sandbox_uid, ::getuid(), plan_.sandbox_gid,
+                                                   ::getgid(), true);
+      if (!mapped) return abort_child(mapped.error().message);
+    }
+    if (cgroups) {
+      if (Status added = cgroups->add(child); !added) return abort_child(added.error().message);
+    }
+    if (!release(sync_write.get())) return abort_child("the sandbox died during set-up");
+
+    int exit_code = supervise(report_read.get(), sync_write.get(), signals.get(), layers);
+    ::sigprocmask(SIG_SETMASK, &original, nullptr);
+    record_exit(exit_code, cgroups ? std::optional<sandbox::CgroupUsage>(cgroups->usage()) : std::nullopt);
+    return exit_code;
+  }
+
+ private:
+  int fail(const std::string& line) {
+    say(line);
+    return kExitSetupFailed;
+  }
+
+  int abort_child(const std::string& line) {
+    ::kill(child_, SIGKILL);
+    reap_blocking();
+    return fail(line);
+  }
+
+  static bool release(int sync_write) {
+    char go = 'g';
+    return ::write(sync_write, &go, 1) == 1;
+  }
+
+  void reap_blocking() {
+    while (::waitpid(child_, &child_status_, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = true;
+  }
+
+  int supervise(int report_fd, int sync_write, int signal_fd, const Layers& layers) {
+    std::optional<int> setup_exit;
+    bool report_open = true;
+    for (;;) {
+      int timeout_ms = -1;
+      if (plan_.timeout_seconds && !timeout_killed_) timeout_ms = milliseconds_until_deadline();
+      pollfd fds[2] = {{signal_fd, POLLIN, 0}, {report_fd, report_open ? short(POLLIN) : short(0), 0}};
+      int ready = ::poll(fds, 2, timeout_ms);
+      if (ready < 0 && errno == EINTR) continue;
+      if (ready == 0) {
+        on_timeout();
+        continue;
+      }
+      if (report_open && (fds[1].revents & (POLLIN | POLLHUP)) != 0) {
+        Report report{};
+        if (!read_report(report_fd, report)) {
+          report_open = false;
+        } else if (std::optional<int> code = on_report(report, sync_write, layers)) {
+          setup_exit = code;
+        }
+      }
+      if ((fds[0].revents & POLLIN) != 0) {
+        signalfd_siginfo info{};
+        if (::read(signal_fd, &info, sizeof info) != static_cast<ssize_t>(sizeof info)) continue;
+        if (info.ssi_signo == SIGCHLD) {
+          if (::waitpid(child_, &child_status_, WNOHANG) == child_) {
+            reaped_ = true;
+            drain_reports(report_fd, sync_write, layers, setup_exit);
+            if (setup_exit) return *setup_exit;
+            return WIFEXITED(child_status_) ? WEXITSTATUS(child_status_) : 128 + WTERMSIG(child_status_);
+          }
+        } else if (info.ssi_code != SI_KERNEL || plan_.new_session) {
+          // Terminal-generated signals already reached the sandbox's process group.
+          ::kill(child_, static_cast<int>(info.ssi_signo));
+        }
+      }
+    }
+  }
+
+  void drain_reports(int report_fd, int sync_write, const Layers& layers, std::optional<int>& setup_exit) {
+    Report report{};
+    pollfd fd{report_fd, POLLIN, 0};
+    while (::poll(&fd, 1, 0) == 1 && (fd.revents & POLLIN) != 0 && read_report(report_fd, report)) {
+      if (std::optional<int> code = on_report(report, sync_write, layers)) setup_exit = code;
+    }
+  }
+
+  // Returns an exit code when the report ends the run before the agent started.
+  std::optional<int> on_report(const Report& report, int sync_write, const Layers& layers) {
+    switch (report.kind) {
+      case ReportKind::need_user_maps: {
+        Status mapped = sandbox::write_identity_maps(child_, plan_.sandbox_uid, plan_.sandbox_uid,
+                                                     plan_.sandbox_gid, plan_.sandbox_gid, false);
+        if (!mapped) {
+          say(mapped.error().message);
+          ::kill(child_, SIGKILL);
+          return kExitSetupFailed;
+        }
+        release(sync_write);
+        return std::nullopt;
+      }
+      case ReportKind::setup_failed: {
+        say(describe_failure(plan_, report));
+        audit_.record("sandbox.setup_failed", {{"step", sandbox::describe(report.step)},
+                                               {"error", errno_text(report.error)}});
+        if (report.step == sandbox::Step::exec) return report.error == ENOENT ? 127 : 126;
+        return kExitSetupFailed;
+      }
+      case ReportKind::started:
+        record_start(layers);
+        return std::nullopt;
+      case ReportKind::exited:
+        agent_status_ = report.value;
+        return std::nullopt;
+    }
+    return std::nullopt;
+  }
+
+  int milliseconds_until_deadline() const {
+    using namespace std::chrono;
+    auto deadline = started_ + seconds(*plan_.timeout_seconds) + (timeout_sent_ ? kTimeoutGrace : seconds(0));
+    auto left = duration_cast<milliseconds>(deadline - steady_clock::now()).count();
+    return left > 0 ? static_cast<int>(left) : 0;
+  }
+
+  void on_timeout() {
+    if (!timeout_sent_) {
+      timeout_sent_ = true;
+      audit_.record("sandbox.limit", {{"limit", "timeout"}, {"seconds", *plan_.timeout_seconds}});
+      say(fmt::format("timeout of {}s reached: stopping the sandbox", *plan_.timeout_seconds));
+      ::kill(child_, SIGTERM);
+    } else {
+      ::kill(child_, SIGKILL);
+      timeout_killed_ = true;
+    }
+  }
+
+  void record_start(const Layers& layers) {
+    nlohmann::json fields = {
+        {"policy", {{"name", plan_.policy.name}, {"sha256", plan_.policy_sha256}, {"extends", plan_.policy.extends}}},
+        {"command", plan_.argv},
+        {"workspace", plan_.workspace},
+        {"uid", plan_.sandbox_uid},
+        {"pid", child_},
+        {"layers", layers.enforced},
+        {"degraded", layers.missing},
+        {"protect_absent", plan_.protect_absent},
+    };
+    audit_.record("sandbox.start", fields);
+    if (options_.verbose) {
+      say(fmt::format("sandbox {}/{} started (pid {}), layers: {}", plan_.policy.name, plan_.sandbox_id,
+                      child_, fmt::join(layers.enforced, ", ")));
+    }
+  }
+
+  void record_exit(int exit_code, const std::optional<sandbox::CgroupUsage>& usage) {
+    using namespace std::chrono;
+    const auto duration = duration_cast<milliseconds>(steady_clock::now() - started_).count();
+    nlohmann::json fields = {{"exit_code", exit_code}, {"duration_ms", duration}};
+    if (agent_status_ && WIFSIGNALED(*agent_status_)) fields["signal"] = WTERMSIG(*agent_status_);
+    rusage children{};
+    ::getrusage(RUSAGE_CHILDREN, &children);
+    if (usage && usage->peak_memory_bytes) {
+      fields["peak_memory_bytes"] = *usage->peak_memory_bytes;
+      fields["peak_memory_source"] = "cgroup";
+    } else {
+      fields["peak_memory_bytes"] = static_cast<uint64_t>(children.ru_maxrss) * 1024;
+      fields["peak_memory_source"] = "largest process rss";
+    }
+    if (usage && (usage->memory_limit_hits > 0 || usage->oom_kills > 0)) {
+      audit_.record("sandbox.limit", {{"limit", "memory"},
+                                      {"max_memory_bytes", *plan_.max_memory_bytes},
+                                      {"refused_allocations", usage->memory_limit_hits},
+                                      {"oom_kills", usage->oom_kills}});
+      if (usage->oom_kills > 0) say("the sandbox hit its memory limit: the kernel killed a process");
+    }
+    if (usage && usage->pids_limit_hits > 0) {
+      audit_.record("sandbox.limit", {{"limit", "pids"}, {"max_pids", *plan_.max_pids},
+                                      {"refused_forks", usage->pids_limit_hits}});
+    }
+    audit_.record("sandbox.exit", fields);
+  }
+
+  const LaunchPlan& plan_;
+  const SupervisorOptions& options_;
+  const audit::AuditLog& audit_;
+  pid_t child_ = -1;
+  int child_status_ = 0;
+  bool reaped_ = false;
+  bool timeout_sent_ = false;
+  bool timeout_killed_ = false;
+  std::optional<int> agent_status_;
+  std::chrono::steady_clock::time_point started_;
+};
+
+}  // namespace
+
+int run_sandbox(const LaunchPlan& plan, const SupervisorOptions& options) {
+  const int landlock_abi = sandbox::landlock_abi_version();
+  const Layers layers = assess_layers(plan, landlock_abi);
+  if (!layers.missing.empty()) {
+    for (const std::string& missing : layers.missing) {
+      say(std::string(options.allow_degraded ? "degraded: " : "cannot enforce ") + missing);
+    }
+    if (!options.allow_degraded) {
+      say("refusing to run with a layer missing; pass --allow-degraded to run anyway");
+      return kExitSetupFailed;
+    }
+  }
+  Result<audit::AuditLog> audit = audit::AuditLog::open(options.audit_path, plan.policy.name, plan.sandbox_id);
+  if (!audit) {
+    say(audit.error().message);
+    return kExitBadInput;
+  }
+  Supervision supervision(plan, options, *audit);
+  return supervision.run(layers, landlock_abi);
+}
+
+}  // namespace airlock::supervisor
