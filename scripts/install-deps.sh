@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages airlock needs, only those missing. Usage:
+#   scripts/install-deps.sh          build + run dependencies
+#   scripts/install-deps.sh --test   also what the test suite, fuzzers and benchmarks use
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config   # toolchain
+  libseccomp-dev      # seccomp-bpf filters compiled from a rule model
+  libyaml-cpp-dev     # policy files, with line:column marks for every error
+  nlohmann-json3-dev  # audit events (JSON Lines) and `check --json`
+  libcli11-dev        # command-line parsing
+  libfmt-dev          # formatting of messages and events
+  libssl-dev          # SHA-256 of the policy (OpenSSL EVP); TLS in the egress proxy later
+)
+if [ "${1:-}" = "--test" ]; then
+  packages+=(
+    libgtest-dev        # unit and escape tests
+    clang libclang-rt-14-dev  # libFuzzer (the policy loader fuzzer)
+    clang-format clang-tidy   # format and lint gates
+    python3 util-linux bsdutils procps  # test clients, setpriv, script(1), pgrep
+    hyperfine bubblewrap time  # bench/startup compares against bwrap
+  )
+fi
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" = 0 ] || sudo="sudo"
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" > /dev/null
+fi

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls this): format gate, -Werror build, unit,
+# integration and escape tests (as root and as uid 65534), the same again under ASan+UBSan,
+# and the policy-loader fuzzer for a short while. Needs root (it switches users and uses
+# cgroups); run with sudo otherwise.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ "$(id -u)" != 0 ]; then
+  command -v sudo > /dev/null || { echo "scripts/test.sh needs root"; exit 2; }
+  exec sudo "$0" "$@"
+fi
+started=$(date +%s)
+scripts/install-deps.sh --test
+
+echo "== format (clang-format --dry-run -Werror)"
+git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run -Werror
+
+echo "== build (warnings are errors)"
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
+ninja -C build
+echo "== tests"
+(cd build && ctest --output-on-failure --timeout 600)
+
+echo "== sanitizers (ASan + UBSan)"
+cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAIRLOCK_SANITIZE=ON > /dev/null
+ninja -C build-asan
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure --timeout 600)
+
+echo "== fuzz (policy loader)"
+tests/fuzz/run_fuzzers.sh "${AIRLOCK_FUZZ_SECONDS:-30}"
+
+echo "== all tests passed in $(( $(date +%s) - started )) s"
