@@ -13,13 +13,16 @@ int main(int argc, char** argv) {
 
   airlock::cli::RunArguments run;
   CLI::App* run_app = app.add_subcommand("run", "Run CMD inside a sandbox");
-  run_app->add_option("--policy", run.policy_file, "Policy file (YAML, v1 or security_context form)")
+  run_app
+      ->add_option("--policy", run.policy_file, "Policy file (YAML, v1 or security_context form)")
       ->check(CLI::ExistingFile);
   run_app->add_option("--profile", run.profile, "Built-in profile to use instead of a file");
-  run_app->add_option("--workspace", run.workspace, "Writable directory (default: the policy's, usually .)");
+  run_app->add_option("--workspace", run.workspace,
+                      "Writable directory (default: the policy's, usually .)");
   run_app->add_option("--audit", run.audit_path, "Append JSON Lines audit events to FILE");
   run_app->add_flag("--verbose", run.verbose, "Say which layers were enforced");
-  run_app->add_flag("--allow-degraded", run.allow_degraded, "Run even if a layer cannot be enforced");
+  run_app->add_flag("--allow-degraded", run.allow_degraded,
+                    "Run even if a layer cannot be enforced");
   run_app->add_option("command", run.command, "CMD [ARGS...] (after --)")->required();
   run_app->prefix_command(false);
 

@@ -13,7 +13,8 @@ namespace airlock::audit {
 class AuditLog {
  public:
   // An empty path gives a log that records nothing (no --audit and no audit.path).
-  static Result<AuditLog> open(const std::string& path, std::string sandbox_name, std::string sandbox_id);
+  static Result<AuditLog> open(const std::string& path, std::string sandbox_name,
+                               std::string sandbox_id);
 
   // Adds "time", "event" and "sandbox" to `fields` and appends it as one line.
   void record(const std::string& event, nlohmann::json fields) const;

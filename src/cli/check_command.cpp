@@ -20,7 +20,9 @@ std::string paths(const std::vector<policy::PathEntry>& entries) {
 
 void print_capability_table(const policy::Policy& policy) {
   const policy::ProcessPolicy& process = policy.process;
-  auto row = [](const char* what, const std::string& value) { fmt::print("  {:<14} {}\n", what, value); };
+  auto row = [](const char* what, const std::string& value) {
+    fmt::print("  {:<14} {}\n", what, value);
+  };
   row("network", policy.network.mode == policy::NetworkMode::deny_all
                      ? "none: only the sandbox's own loopback (deny_all)"
                      : std::string(policy::to_string(policy.network.mode)));
@@ -34,7 +36,8 @@ void print_capability_table(const policy::Policy& policy) {
                                     seccomp::default_denied_syscalls().size())
                       : fmt::format("allowlist of {}: {}", process.syscalls.allow.size(),
                                     fmt::join(process.syscalls.allow, " ")));
-  row("memory", process.max_memory_mb ? fmt::format("{} MiB", *process.max_memory_mb) : "unlimited");
+  row("memory",
+      process.max_memory_mb ? fmt::format("{} MiB", *process.max_memory_mb) : "unlimited");
   row("processes", process.max_pids ? std::to_string(*process.max_pids) : "unlimited");
   row("open files", process.max_open_files ? std::to_string(*process.max_open_files) : "inherited");
   row("timeout", process.timeout_seconds ? fmt::format("{}s", *process.timeout_seconds) : "none");

@@ -10,12 +10,14 @@ namespace airlock::cli {
 
 int run_command(const RunArguments& arguments) {
   if (arguments.policy_file && arguments.profile) {
-    fmt::print(stderr, "airlock: --policy and --profile conflict; a policy file can say 'extends: [{}]'\n",
+    fmt::print(stderr,
+               "airlock: --policy and --profile conflict; a policy file can say 'extends: [{}]'\n",
                *arguments.profile);
     return supervisor::kExitBadInput;
   }
-  Result<policy::Policy> loaded = arguments.policy_file ? policy::load_policy_file(*arguments.policy_file)
-                                                        : policy::load_profile(arguments.profile.value_or("default"));
+  Result<policy::Policy> loaded = arguments.policy_file
+                                      ? policy::load_policy_file(*arguments.policy_file)
+                                      : policy::load_profile(arguments.profile.value_or("default"));
   if (!loaded) {
     fmt::print(stderr, "{}\n", loaded.error().message);
     return supervisor::kExitBadInput;
@@ -26,8 +28,8 @@ int run_command(const RunArguments& arguments) {
     for (const std::string& line : unsupported) fmt::print(stderr, "{}\n", line);
     return supervisor::kExitBadInput;
   }
-  Result<sandbox::LaunchPlan> plan =
-      sandbox::make_launch_plan(sandbox::RunRequest{policy, arguments.workspace, arguments.command});
+  Result<sandbox::LaunchPlan> plan = sandbox::make_launch_plan(
+      sandbox::RunRequest{policy, arguments.workspace, arguments.command});
   if (!plan) {
     fmt::print(stderr, "airlock: {}\n", plan.error().message);
     return supervisor::kExitBadInput;

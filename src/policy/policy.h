@@ -11,9 +11,9 @@ namespace airlock::policy {
 
 // Where a value came from, so later stages (run-time refusals, lint) can point at the line.
 struct SourceLocation {
-  std::string file;  // policy file path, or "<profile NAME>" for an embedded profile
-  int line = 0;      // 1-based; 0 when unknown
-  int column = 0;    // 1-based
+  std::string file;               // policy file path, or "<profile NAME>" for an embedded profile
+  int line = 0;                   // 1-based; 0 when unknown
+  int column = 0;                 // 1-based
   std::string to_string() const;  // "file:line:col"
 };
 
@@ -55,8 +55,8 @@ struct PublishRule {
 };
 
 struct SyscallPolicy {
-  bool use_default = true;                // the built-in deny list
-  std::vector<std::string> allow;         // explicit allowlist, when use_default is false
+  bool use_default = true;         // the built-in deny list
+  std::vector<std::string> allow;  // explicit allowlist, when use_default is false
   SourceLocation where;
 };
 

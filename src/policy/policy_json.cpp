@@ -17,7 +17,8 @@ nlohmann::json paths(const std::vector<PathEntry>& entries) {
 
 nlohmann::json rules(const std::vector<NetworkRule>& entries) {
   nlohmann::json out = nlohmann::json::array();
-  for (const NetworkRule& rule : entries) out.push_back(rule.host + ":" + std::to_string(rule.port));
+  for (const NetworkRule& rule : entries)
+    out.push_back(rule.host + ":" + std::to_string(rule.port));
   return out;
 }
 
@@ -31,12 +32,16 @@ nlohmann::json optional_value(const std::optional<T>& value) {
 nlohmann::json to_json(const Policy& policy) {
   nlohmann::json publish = nlohmann::json::array();
   for (const PublishRule& rule : policy.publish) {
-    publish.push_back({{"unix", rule.unix_path}, {"port", rule.port}, {"mode", fmt::format("{:04o}", rule.mode)}});
+    publish.push_back({{"unix", rule.unix_path},
+                       {"port", rule.port},
+                       {"mode", fmt::format("{:04o}", rule.mode)}});
   }
   nlohmann::json credentials = nlohmann::json::array();
   for (const CredentialRule& rule : policy.credentials) {
-    credentials.push_back(
-        {{"name", rule.name}, {"from", rule.from}, {"hosts", rule.hosts}, {"ttl_seconds", rule.ttl_seconds}});
+    credentials.push_back({{"name", rule.name},
+                           {"from", rule.from},
+                           {"hosts", rule.hosts},
+                           {"ttl_seconds", rule.ttl_seconds}});
   }
   const ProcessPolicy& process = policy.process;
   return {

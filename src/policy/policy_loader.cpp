@@ -26,7 +26,8 @@ std::string clean_path(const YamlCursor& yaml, const YAML::Node& node, const std
     size_t slash = raw.find('/', start);
     if (slash == std::string::npos) slash = raw.size();
     std::string part = raw.substr(start, slash - start);
-    if (part == "..") yaml.fail(node, "path '" + raw + "' must not contain '..'; write it directly");
+    if (part == "..")
+      yaml.fail(node, "path '" + raw + "' must not contain '..'; write it directly");
     if (!part.empty() && part != ".") {
       if (!out.empty() && out.back() != '/') out += '/';
       out += part;
@@ -111,38 +112,39 @@ class PolicyBuilder {
   PolicyBuilder(const YamlCursor& yaml, Policy& policy) : yaml_(yaml), policy_(policy) {}
 
   void apply_v1(const YAML::Node& root) {
-    yaml_.for_each_key(
-        root, "the policy",
-        {"version", "name", "extends", "workspace", "filesystem", "network", "publish", "process",
-         "credentials", "audit"},
-        [&](const std::string& key, const YAML::Node& value) {
-          if (key == "version") {
-            policy_.version = static_cast<int>(yaml_.unsigned_integer(value, "version", 1, 1));
-          } else if (key == "name") {
-            policy_.name = identity_name(value);
-          } else if (key == "workspace") {
-            std::string raw = yaml_.string(value, "workspace");
-            policy_.workspace = raw.front() == '/' || raw.front() == '~'
-                                    ? host_path(yaml_, value, "workspace").path
-                                    : clean_path(yaml_, value, raw);
-            policy_.workspace_where = yaml_.where(value);
-          } else if (key == "filesystem") {
-            apply_filesystem(value);
-          } else if (key == "network") {
-            apply_network(value);
-          } else if (key == "publish") {
-            apply_publish(value);
-          } else if (key == "process") {
-            apply_process(value);
-          } else if (key == "credentials") {
-            apply_credentials(value);
-          } else if (key == "audit") {
-            yaml_.for_each_key(value, "audit", {"path"}, [&](const std::string&, const YAML::Node& v) {
-              policy_.audit_path = yaml_.string(v, "audit path");
-            });
-          }
-          // "extends" was handled before the profiles were merged.
-        });
+    yaml_.for_each_key(root, "the policy",
+                       {"version", "name", "extends", "workspace", "filesystem", "network",
+                        "publish", "process", "credentials", "audit"},
+                       [&](const std::string& key, const YAML::Node& value) {
+                         if (key == "version") {
+                           policy_.version =
+                               static_cast<int>(yaml_.unsigned_integer(value, "version", 1, 1));
+                         } else if (key == "name") {
+                           policy_.name = identity_name(value);
+                         } else if (key == "workspace") {
+                           std::string raw = yaml_.string(value, "workspace");
+                           policy_.workspace = raw.front() == '/' || raw.front() == '~'
+                                                   ? host_path(yaml_, value, "workspace").path
+                                                   : clean_path(yaml_, value, raw);
+                           policy_.workspace_where = yaml_.where(value);
+                         } else if (key == "filesystem") {
+                           apply_filesystem(value);
+                         } else if (key == "network") {
+                           apply_network(value);
+                         } else if (key == "publish") {
+                           apply_publish(value);
+                         } else if (key == "process") {
+                           apply_process(value);
+                         } else if (key == "credentials") {
+                           apply_credentials(value);
+                         } else if (key == "audit") {
+                           yaml_.for_each_key(value, "audit", {"path"},
+                                              [&](const std::string&, const YAML::Node& v) {
+                                                policy_.audit_path = yaml_.string(v, "audit path");
+                                              });
+                         }
+                         // "extends" was handled before the profiles were merged.
+                       });
   }
 
   // The seed deployment's security_context.yaml: `enforce:` with flat keys.
@@ -170,8 +172,10 @@ class PolicyBuilder {
     yaml_.for_each_key(node, "filesystem", {"read_only", "read_write", "hidden", "protect"},
                        [&](const std::string& key, const YAML::Node& value) {
                          FilesystemPolicy& fs = policy_.filesystem;
-                         if (key == "read_only") append_paths(yaml_, value, key, false, fs.read_only);
-                         if (key == "read_write") append_paths(yaml_, value, key, false, fs.read_write);
+                         if (key == "read_only")
+                           append_paths(yaml_, value, key, false, fs.read_only);
+                         if (key == "read_write")
+                           append_paths(yaml_, value, key, false, fs.read_write);
                          if (key == "hidden") append_paths(yaml_, value, key, false, fs.hidden);
                          if (key == "protect") append_paths(yaml_, value, key, true, fs.protect);
                        });
@@ -191,8 +195,8 @@ class PolicyBuilder {
             apply_network_rules(yaml_, value, "network deny", network.deny);
           } else if (key == "unix_sockets") {
             for (const YAML::Node& item : yaml_.sequence(value, "unix_sockets")) {
-              network.unix_sockets.push_back(
-                  PathEntry{unix_socket_path(yaml_, item, "unix_sockets entry"), yaml_.where(item)});
+              network.unix_sockets.push_back(PathEntry{
+                  unix_socket_path(yaml_, item, "unix_sockets entry"), yaml_.where(item)});
             }
           } else if (key == "internal") {
             std::string choice = yaml_.string(value, "network internal");
@@ -231,7 +235,8 @@ class PolicyBuilder {
     std::string text = yaml_.string(node, "mode");
     static const std::regex kOctal("0?[0-7]{3}");
     if (!std::regex_match(text, kOctal)) {
-      yaml_.fail(node, "mode must be octal permissions in quotes, e.g. \"0600\"; got '" + text + "'");
+      yaml_.fail(node,
+                 "mode must be octal permissions in quotes, e.g. \"0600\"; got '" + text + "'");
     }
     return static_cast<uint32_t>(std::stoul(text, nullptr, 8));
   }
@@ -262,7 +267,8 @@ class PolicyBuilder {
             process.max_memory_mb = yaml_.unsigned_integer(value, key, 16, 1ULL << 30);
             process.max_memory_where = yaml_.where(value);
           } else if (key == "max_pids") {
-            process.max_pids = static_cast<uint32_t>(yaml_.unsigned_integer(value, key, 8, 4194304));
+            process.max_pids =
+                static_cast<uint32_t>(yaml_.unsigned_integer(value, key, 8, 4194304));
             process.max_pids_where = yaml_.where(value);
           } else if (key == "max_open_files") {
             process.max_open_files =
@@ -281,8 +287,10 @@ class PolicyBuilder {
                          [&](const std::string& key, const YAML::Node& value) {
                            if (key == "name") rule.name = yaml_.string(value, "credential name");
                            if (key == "from") rule.from = credential_source(value);
-                           if (key == "hosts") rule.hosts = yaml_.string_list(value, "credential hosts");
-                           if (key == "ttl") rule.ttl_seconds = yaml_.duration_seconds(value, "ttl");
+                           if (key == "hosts")
+                             rule.hosts = yaml_.string_list(value, "credential hosts");
+                           if (key == "ttl")
+                             rule.ttl_seconds = yaml_.duration_seconds(value, "ttl");
                          });
       if (rule.name.empty() || rule.from.empty() || rule.hosts.empty()) {
         yaml_.fail(item, "credentials entry needs name:, from: (env:VAR or file:PATH) and hosts:");
@@ -336,7 +344,8 @@ void check_syscall_allowlist(const YamlCursor& yaml, const Policy& policy) {
   std::set<std::string> allowed(syscalls.allow.begin(), syscalls.allow.end());
   std::string missing;
   for (std::string_view name : seccomp::kExecMinimum) {
-    if (allowed.count(std::string(name)) == 0) missing += (missing.empty() ? "" : ", ") + std::string(name);
+    if (allowed.count(std::string(name)) == 0)
+      missing += (missing.empty() ? "" : ", ") + std::string(name);
   }
   if (!missing.empty()) {
     yaml.fail_at(syscalls.where,
@@ -355,7 +364,8 @@ void apply_profiles(const YamlCursor& yaml, const YAML::Node& extends, Policy& i
     std::optional<std::string_view> text = builtin_profile_text(profile);
     if (!text) {
       std::string known;
-      for (const std::string& name : builtin_profile_names()) known += (known.empty() ? "" : ", ") + name;
+      for (const std::string& name : builtin_profile_names())
+        known += (known.empty() ? "" : ", ") + name;
       yaml.fail(item, "unknown profile '" + profile + "'; built-in profiles: " + known);
     }
     if (depth >= kMaxExtendsDepth) yaml.fail(item, "profiles extend each other too deeply");
@@ -388,7 +398,8 @@ void apply_document(std::string_view text, const std::string& file_name, Policy&
       if (!root["version"].IsDefined()) yaml.fail(root, "missing 'version: 1' at the top");
       builder.apply_v1(root);
     }
-    if (into.name.empty()) yaml.fail(root, "missing 'name:': it identifies the sandbox in audit events");
+    if (into.name.empty())
+      yaml.fail(root, "missing 'name:': it identifies the sandbox in audit events");
   } catch (const YAML::Exception& failure) {
     SourceLocation where{file_name, failure.mark.line + 1, failure.mark.column + 1};
     if (failure.mark.is_null()) where = SourceLocation{file_name, 1, 1};
@@ -417,9 +428,12 @@ std::string SourceLocation::to_string() const {
 
 const char* to_string(NetworkMode mode) {
   switch (mode) {
-    case NetworkMode::deny_all: return "deny_all";
-    case NetworkMode::allowlist: return "allowlist";
-    case NetworkMode::observe: return "observe";
+    case NetworkMode::deny_all:
+      return "deny_all";
+    case NetworkMode::allowlist:
+      return "allowlist";
+    case NetworkMode::observe:
+      return "observe";
   }
   return "?";
 }

@@ -12,7 +12,8 @@ std::vector<std::string> unsupported_features(const Policy& policy) {
                                        " (only deny_all runs today; write mode: deny_all)");
   }
   if (!policy.network.allow.empty()) add(policy.network.allow.front().where, "network allow");
-  if (!policy.network.unix_sockets.empty()) add(policy.network.unix_sockets.front().where, "network unix_sockets");
+  if (!policy.network.unix_sockets.empty())
+    add(policy.network.unix_sockets.front().where, "network unix_sockets");
   if (!policy.publish.empty()) add(policy.publish.front().where, "publish (bind_address)");
   if (!policy.credentials.empty()) add(policy.credentials.front().where, "credentials");
   if (policy.credential_ttl_seconds) add(policy.credential_ttl_where, "credential_ttl");

@@ -61,9 +61,11 @@ void YamlCursor::fail_at(const SourceLocation& where, const std::string& message
 }
 
 void YamlCursor::for_each_key(
-    const YAML::Node& map, const std::string& section, std::initializer_list<const char*> known_keys,
+    const YAML::Node& map, const std::string& section,
+    std::initializer_list<const char*> known_keys,
     const std::function<void(const std::string&, const YAML::Node&)>& visit) const {
-  if (!map.IsMap()) fail(map, section + " must be a mapping of key: value; keys: " + join(known_keys));
+  if (!map.IsMap())
+    fail(map, section + " must be a mapping of key: value; keys: " + join(known_keys));
   std::set<std::string> seen;
   for (const auto& entry : map) {
     const YAML::Node& key_node = entry.first;
@@ -90,14 +92,14 @@ std::string YamlCursor::string(const YAML::Node& node, const std::string& what) 
   return value;
 }
 
-uint64_t YamlCursor::unsigned_integer(const YAML::Node& node, const std::string& what,
-                                      uint64_t min, uint64_t max) const {
+uint64_t YamlCursor::unsigned_integer(const YAML::Node& node, const std::string& what, uint64_t min,
+                                      uint64_t max) const {
   const std::string text = string(node, what);
   uint64_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (error != std::errc() || end != text.data() + text.size()) {
-    fail(node, what + " must be a whole number, e.g. " + std::to_string(min) + "; got '" + text +
-                   "'");
+    fail(node,
+         what + " must be a whole number, e.g. " + std::to_string(min) + "; got '" + text + "'");
   }
   if (value < min || value > max) {
     fail(node, what + " must be between " + std::to_string(min) + " and " + std::to_string(max) +
@@ -109,7 +111,8 @@ uint64_t YamlCursor::unsigned_integer(const YAML::Node& node, const std::string&
 std::vector<YAML::Node> YamlCursor::sequence(const YAML::Node& node,
                                              const std::string& what) const {
   if (node.IsNull()) return {};
-  if (!node.IsSequence()) fail(node, what + " must be a list, e.g. [a, b] or one '- item' per line");
+  if (!node.IsSequence())
+    fail(node, what + " must be a list, e.g. [a, b] or one '- item' per line");
   std::vector<YAML::Node> items;
   for (const auto& item : node) items.push_back(item);
   return items;
@@ -118,7 +121,8 @@ std::vector<YAML::Node> YamlCursor::sequence(const YAML::Node& node,
 std::vector<std::string> YamlCursor::string_list(const YAML::Node& node,
                                                  const std::string& what) const {
   std::vector<std::string> values;
-  for (const YAML::Node& item : sequence(node, what)) values.push_back(string(item, what + " entry"));
+  for (const YAML::Node& item : sequence(node, what))
+    values.push_back(string(item, what + " entry"));
   return values;
 }
 
@@ -127,18 +131,31 @@ uint64_t YamlCursor::duration_seconds(const YAML::Node& node, const std::string&
   uint64_t multiplier = 1;
   std::string digits = text;
   switch (text.back()) {
-    case 's': multiplier = 1; digits.pop_back(); break;
-    case 'm': multiplier = 60; digits.pop_back(); break;
-    case 'h': multiplier = 3600; digits.pop_back(); break;
-    case 'd': multiplier = 86400; digits.pop_back(); break;
-    default: break;
+    case 's':
+      multiplier = 1;
+      digits.pop_back();
+      break;
+    case 'm':
+      multiplier = 60;
+      digits.pop_back();
+      break;
+    case 'h':
+      multiplier = 3600;
+      digits.pop_back();
+      break;
+    case 'd':
+      multiplier = 86400;
+      digits.pop_back();
+      break;
+    default:
+      break;
   }
   uint64_t value = 0;
   auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() || value == 0 ||
-      value > 366ULL * 86400 / multiplier) {
-    fail(node, what + " must be a positive duration such as 300s, 30m, 2h or 1d; got '" + text +
-                   "'");
+  if (digits.empty() || error != std::errc() || end != digits.data() + digits.size() ||
+      value == 0 || value > 366ULL * 86400 / multiplier) {
+    fail(node,
+         what + " must be a positive duration such as 300s, 30m, 2h or 1d; got '" + text + "'");
   }
   return value * multiplier;
 }

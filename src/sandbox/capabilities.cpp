@@ -1,8 +1,8 @@
 // Drops every capability from every set, and locks the securebits so that no later exec or
 // uid change can bring one back (capabilities(7), "The securebits flags").
 #include <linux/capability.h>
-#include <linux/securebits.h>
 #include <linux/seccomp.h>
+#include <linux/securebits.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -34,7 +34,8 @@ bool drop_capabilities(const ChildContext& context, Failure& failure) {
 
 bool install_seccomp(const std::vector<sock_filter>& program, Failure& failure) {
   if (program.empty()) return true;
-  sock_fprog fprog{static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data())};
+  sock_fprog fprog{static_cast<unsigned short>(program.size()),
+                   const_cast<sock_filter*>(program.data())};
   if (::prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog, 0, 0) != 0) {
     failure = Failure{Step::seccomp, errno, -1};
     return false;

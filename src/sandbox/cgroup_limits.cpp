@@ -92,12 +92,15 @@ Result<CgroupLimits> CgroupLimits::create(const std::string& sandbox_id,
     }
     limits.directories_.push_back(limits.memory_dir_);
     const std::string bytes = std::to_string(*memory_bytes);
-    if (Status s = write_file(limits.memory_dir_ + "/memory.limit_in_bytes", bytes); !s) return s.error();
+    if (Status s = write_file(limits.memory_dir_ + "/memory.limit_in_bytes", bytes); !s)
+      return s.error();
     // Swap would let the sandbox exceed its limit on the host's disk: cap memory+swap too.
     if (::access((limits.memory_dir_ + "/memory.memsw.limit_in_bytes").c_str(), W_OK) == 0) {
-      if (Status s = write_file(limits.memory_dir_ + "/memory.memsw.limit_in_bytes", bytes); !s) return s.error();
+      if (Status s = write_file(limits.memory_dir_ + "/memory.memsw.limit_in_bytes", bytes); !s)
+        return s.error();
     } else {
-      if (Status s = write_file(limits.memory_dir_ + "/memory.swappiness", "0"); !s) return s.error();
+      if (Status s = write_file(limits.memory_dir_ + "/memory.swappiness", "0"); !s)
+        return s.error();
     }
   }
   if (max_pids) {
@@ -108,7 +111,8 @@ Result<CgroupLimits> CgroupLimits::create(const std::string& sandbox_id,
         return Error{"cannot create cgroup " + limits.pids_dir_ + ": " + errno_text(errno)};
       }
       limits.directories_.push_back(limits.pids_dir_);
-      if (Status s = write_file(limits.pids_dir_ + "/pids.max", std::to_string(*max_pids)); !s) return s.error();
+      if (Status s = write_file(limits.pids_dir_ + "/pids.max", std::to_string(*max_pids)); !s)
+        return s.error();
     }
   }
   return limits;

@@ -18,7 +18,7 @@ struct CgroupUsage {
   std::optional<uint64_t> peak_memory_bytes;
   uint64_t memory_limit_hits = 0;  // allocations refused at the limit (memory.failcnt)
   uint64_t oom_kills = 0;
-  uint64_t pids_limit_hits = 0;    // forks refused at pids.max
+  uint64_t pids_limit_hits = 0;  // forks refused at pids.max
 };
 
 class CgroupLimits {
@@ -26,7 +26,8 @@ class CgroupLimits {
   // Where cgroup v1 controllers can be written by this process, or why not.
   static std::optional<std::string> unavailable_reason(bool need_memory, bool need_pids);
 
-  static Result<CgroupLimits> create(const std::string& sandbox_id, std::optional<uint64_t> memory_bytes,
+  static Result<CgroupLimits> create(const std::string& sandbox_id,
+                                     std::optional<uint64_t> memory_bytes,
                                      std::optional<uint32_t> max_pids);
   CgroupLimits(CgroupLimits&&) noexcept = default;
   CgroupLimits& operator=(CgroupLimits&&) noexcept = default;

@@ -62,7 +62,8 @@ bool close_inherited(const ChildContext& context) {
   unsigned int next = 3;
   for (int fd : keep) {
     if (fd < static_cast<int>(next)) continue;
-    if (static_cast<unsigned int>(fd) > next && ::syscall(SYS_close_range, next, fd - 1, 0) != 0) return false;
+    if (static_cast<unsigned int>(fd) > next && ::syscall(SYS_close_range, next, fd - 1, 0) != 0)
+      return false;
     next = static_cast<unsigned int>(fd) + 1;
   }
   return ::syscall(SYS_close_range, next, ~0U, 0) == 0;
@@ -91,12 +92,14 @@ bool become_sandbox_user(const ChildContext& context, Failure& failure) {
     failure = Failure{Step::user_namespace, errno, -1};
     return false;
   }
-  send_report(context.report_write_fd, Report{ReportKind::need_user_maps, Step::user_namespace, 0, 0});
+  send_report(context.report_write_fd,
+              Report{ReportKind::need_user_maps, Step::user_namespace, 0, 0});
   if (!wait_for_go(context)) {
     failure = Failure{Step::user_namespace, errno, -1};
     return false;
   }
-  if (::setgroups(0, nullptr) != 0 || ::setresgid(plan.sandbox_gid, plan.sandbox_gid, plan.sandbox_gid) != 0 ||
+  if (::setgroups(0, nullptr) != 0 ||
+      ::setresgid(plan.sandbox_gid, plan.sandbox_gid, plan.sandbox_gid) != 0 ||
       ::setresuid(plan.sandbox_uid, plan.sandbox_uid, plan.sandbox_uid) != 0) {
     failure = Failure{Step::identity, errno, -1};
     return false;
@@ -165,12 +168,14 @@ void install_forwarders() {
 
 [[noreturn]] void supervise_agent(const ChildContext& context) {
   int exec_pipe[2];
-  if (::pipe2(exec_pipe, O_CLOEXEC) != 0) report_failure(context, Failure{Step::start_agent, errno, -1});
+  if (::pipe2(exec_pipe, O_CLOEXEC) != 0)
+    report_failure(context, Failure{Step::start_agent, errno, -1});
   sigset_t all;
   sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, nullptr);  // no forwarded signal before g_agent_pid is set
   install_forwarders();
-  pid_t agent = static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  pid_t agent =
+      static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
   if (agent < 0) report_failure(context, Failure{Step::start_agent, errno, -1});
   if (agent == 0) {
     ::close(exec_pipe[0]);
@@ -210,22 +215,26 @@ void install_forwarders() {
 [[noreturn]] void run_child(const ChildContext& context) {
   const LaunchPlan& plan = *context.plan;
   Failure failure;
-  if (!close_inherited(context)) report_failure(context, Failure{Step::close_inherited_fds, errno, -1});
+  if (!close_inherited(context))
+    report_failure(context, Failure{Step::close_inherited_fds, errno, -1});
   if (!wait_for_go(context)) report_failure(context, Failure{Step::wait_for_supervisor, errno, -1});
   if (!build_mount_tree(context, failure)) report_failure(context, failure);
   if (context.idmap_userns_fd >= 0) ::close(context.idmap_userns_fd);
   if (::sethostname("airlock", 7) != 0) report_failure(context, Failure{Step::hostname, errno, -1});
   if (!bring_up_loopback()) report_failure(context, Failure{Step::loopback, errno, -1});
   // After the supervisor placed us in our cgroup: the sandbox sees that cgroup as its root.
-  if (::unshare(CLONE_NEWCGROUP) != 0) report_failure(context, Failure{Step::cgroup_namespace, errno, -1});
+  if (::unshare(CLONE_NEWCGROUP) != 0)
+    report_failure(context, Failure{Step::cgroup_namespace, errno, -1});
   if (!become_sandbox_user(context, failure)) report_failure(context, failure);
   // Without a terminal, a new session means no controlling tty to inject into (TIOCSTI).
   // With one, the session is kept for job control and seccomp refuses TIOCSTI/TIOCLINUX.
-  if (plan.new_session && ::setsid() < 0) report_failure(context, Failure{Step::session, errno, -1});
+  if (plan.new_session && ::setsid() < 0)
+    report_failure(context, Failure{Step::session, errno, -1});
   if (!set_rlimits(plan)) report_failure(context, Failure{Step::rlimits, errno, -1});
   if (!apply_landlock(context, failure)) report_failure(context, failure);
   if (!drop_capabilities(context, failure)) report_failure(context, failure);
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) report_failure(context, Failure{Step::no_new_privs, errno, -1});
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    report_failure(context, Failure{Step::no_new_privs, errno, -1});
   // Our memory (and /proc/1/*) stays out of the agent's reach.
   ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   // Set last: any credential change above would have cleared it.

@@ -19,7 +19,7 @@ struct ChildContext {
   int idmap_userns_fd = -1;     // root case: user namespace that maps the workspace owner
   int landlock_abi = 0;         // 0: Landlock unavailable (reported up front by the supervisor)
   int cap_last_cap = 40;
-  sigset_t original_mask{};     // the caller's signal mask, restored for the agent
+  sigset_t original_mask{};  // the caller's signal mask, restored for the agent
 };
 
 [[noreturn]] void run_child(const ChildContext& context);

@@ -55,8 +55,8 @@ enum class ReportKind : int32_t {
 struct Report {
   ReportKind kind;
   Step step;
-  int32_t error;   // errno
-  int32_t value;   // detail index, pid or wait status
+  int32_t error;  // errno
+  int32_t value;  // detail index, pid or wait status
 };
 
 }  // namespace airlock::sandbox

@@ -17,9 +17,12 @@ namespace {
 uint64_t rights_for(LandlockAccess access, uint64_t handled) {
   using namespace landlock;
   switch (access) {
-    case LandlockAccess::read_execute: return (kExecute | kReadFile | kReadDir) & handled;
-    case LandlockAccess::read_write: return handled;
-    case LandlockAccess::device: return (kReadFile | kWriteFile | kReadDir | kTruncate | kIoctlDev) & handled;
+    case LandlockAccess::read_execute:
+      return (kExecute | kReadFile | kReadDir) & handled;
+    case LandlockAccess::read_write:
+      return handled;
+    case LandlockAccess::device:
+      return (kReadFile | kWriteFile | kReadDir | kTruncate | kIoctlDev) & handled;
   }
   return 0;
 }
@@ -49,9 +52,11 @@ bool apply_landlock(const ChildContext& context, Failure& failure) {
     struct stat info {};
     landlock::PathBeneathAttr beneath{};
     beneath.allowed_access = rights_for(rule.access, attr.handled_access_fs);
-    if (::fstat(fd, &info) == 0 && !S_ISDIR(info.st_mode)) beneath.allowed_access &= landlock::kFileRights;
+    if (::fstat(fd, &info) == 0 && !S_ISDIR(info.st_mode))
+      beneath.allowed_access &= landlock::kFileRights;
     beneath.parent_fd = fd;
-    long rc = ::syscall(SYS_landlock_add_rule, ruleset, landlock::kRuleTypePathBeneath, &beneath, 0);
+    long rc =
+        ::syscall(SYS_landlock_add_rule, ruleset, landlock::kRuleTypePathBeneath, &beneath, 0);
     int saved = errno;
     ::close(fd);
     if (rc != 0) {

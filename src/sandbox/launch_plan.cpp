@@ -31,7 +31,9 @@ bool is_within(const std::string& path, const std::string& ancestor) {
           path[ancestor.size()] == '/');
 }
 
-size_t depth(const std::string& path) { return std::count(path.begin(), path.end(), '/'); }
+size_t depth(const std::string& path) {
+  return std::count(path.begin(), path.end(), '/');
+}
 
 std::string expand_home(const std::string& path, const std::string& home) {
   if (path == "~") return home;
@@ -73,15 +75,17 @@ class PlanBuilder {
 
   Status resolve_workspace(const RunRequest& request) {
     const policy::Policy& policy = request.policy;
-    std::string wanted = request.workspace_override.value_or(expand_home(policy.workspace, plan_.home));
+    std::string wanted =
+        request.workspace_override.value_or(expand_home(policy.workspace, plan_.home));
     if (wanted.empty() || wanted.front() != '/') wanted = current_directory() + "/" + wanted;
     Result<std::string> workspace = canonical_directory(wanted, "workspace");
     if (!workspace) return Error{where_prefix(request) + workspace.error().message};
     plan_.workspace = *workspace;
     // A writable workspace that is, or contains, part of the system would undo the read-only
     // system layer (e.g. running from / or /etc).
-    static const char* const kSystemDirectories[] = {"/usr", "/etc", "/bin", "/sbin", "/lib", "/lib32",
-                                                     "/lib64", "/libx32", "/boot", "/proc", "/sys", "/dev"};
+    static const char* const kSystemDirectories[] = {"/usr",  "/etc",   "/bin",   "/sbin",
+                                                     "/lib",  "/lib32", "/lib64", "/libx32",
+                                                     "/boot", "/proc",  "/sys",   "/dev"};
     for (const char* system : kSystemDirectories) {
       if (is_within(system, plan_.workspace) || is_within(plan_.workspace, system)) {
         return Error{where_prefix(request) + "workspace " + plan_.workspace +
@@ -121,8 +125,9 @@ class PlanBuilder {
     }
     add_host_path(plan_.workspace, MountKind::workspace);
     // Parents before children: a bind inside the workspace must land on top of the workspace.
-    std::stable_sort(plan_.mounts.begin(), plan_.mounts.end(),
-                     [](const MountStep& a, const MountStep& b) { return depth(a.inside) < depth(b.inside); });
+    std::stable_sort(
+        plan_.mounts.begin(), plan_.mounts.end(),
+        [](const MountStep& a, const MountStep& b) { return depth(a.inside) < depth(b.inside); });
     add_protected(policy);
     add_hidden(policy);
     return ok_status();
@@ -196,11 +201,12 @@ class PlanBuilder {
            slash = entry.path.find('/', slash + 1)) {
         std::string parent = plan_.workspace + "/" + entry.path.substr(0, slash);
         if (pinned.insert(parent).second) {
-          plan_.mounts.push_back({MountKind::pin, "/newroot" + parent, "/newroot" + parent, parent, true, ""});
+          plan_.mounts.push_back(
+              {MountKind::pin, "/newroot" + parent, "/newroot" + parent, parent, true, ""});
         }
       }
-      plan_.mounts.push_back(
-          {MountKind::protect, "/newroot" + path, "/newroot" + path, path, S_ISDIR(info.st_mode), ""});
+      plan_.mounts.push_back({MountKind::protect, "/newroot" + path, "/newroot" + path, path,
+                              S_ISDIR(info.st_mode), ""});
     }
   }
 
@@ -209,20 +215,23 @@ class PlanBuilder {
       const std::string path = expand_home(entry.path, plan_.home);
       bool exposed = false;
       for (const MountStep& step : plan_.mounts) {
-        bool host_tree = step.kind == MountKind::bind_read_only || step.kind == MountKind::bind_read_write ||
+        bool host_tree = step.kind == MountKind::bind_read_only ||
+                         step.kind == MountKind::bind_read_write ||
                          step.kind == MountKind::workspace;
         if (host_tree && is_within(path, step.inside)) exposed = true;
       }
       struct stat info {};
       if (!exposed || ::stat(path.c_str(), &info) != 0) continue;  // not visible: already hidden
-      plan_.mounts.push_back({MountKind::hide, "", "/newroot" + path, path, S_ISDIR(info.st_mode), ""});
+      plan_.mounts.push_back(
+          {MountKind::hide, "", "/newroot" + path, path, S_ISDIR(info.st_mode), ""});
     }
   }
 
   LaunchPlan& plan_;
 };
 
-std::vector<std::string> exec_candidates(const std::string& command, const std::string& path_variable) {
+std::vector<std::string> exec_candidates(const std::string& command,
+                                         const std::string& path_variable) {
   if (command.find('/') != std::string::npos) return {command};
   std::vector<std::string> candidates;
   std::string path = path_variable.empty() ? "/usr/local/bin:/usr/bin:/bin" : path_variable;
@@ -231,7 +240,8 @@ std::vector<std::string> exec_candidates(const std::string& command, const std::
     size_t colon = path.find(':', start);
     if (colon == std::string::npos) colon = path.size();
     std::string directory = path.substr(start, colon - start);
-    if (!directory.empty() && directory.front() == '/') candidates.push_back(directory + "/" + command);
+    if (!directory.empty() && directory.front() == '/')
+      candidates.push_back(directory + "/" + command);
     start = colon + 1;
   }
   return candidates;
@@ -278,7 +288,8 @@ Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
   if (!default_filter) return default_filter.error();
   plan.seccomp_default = std::move(default_filter).value();
   if (!process.syscalls.use_default) {
-    Result<std::vector<sock_filter>> allowlist = seccomp::build_allowlist_filter(process.syscalls.allow);
+    Result<std::vector<sock_filter>> allowlist =
+        seccomp::build_allowlist_filter(process.syscalls.allow);
     if (!allowlist) return allowlist.error();
     plan.seccomp_allowlist = std::move(allowlist).value();
   }

@@ -45,11 +45,11 @@ struct LandlockRule {
 
 struct LaunchPlan {
   policy::Policy policy;
-  std::string sandbox_id;        // unique per run; with policy.name, the audit identity
+  std::string sandbox_id;  // unique per run; with policy.name, the audit identity
   std::string policy_sha256;
-  std::string workspace;         // absolute host path == path inside
+  std::string workspace;          // absolute host path == path inside
   std::string working_directory;  // the caller's cwd when inside the workspace, else the workspace
-  std::string home;              // the caller's HOME, a private tmpfs inside unless exposed
+  std::string home;               // the caller's HOME, a private tmpfs inside unless exposed
   std::vector<MountStep> mounts;  // in order; parents before children, hidden last
   std::vector<std::string> protect_absent;  // protect entries with nothing to protect yet
   std::vector<LandlockRule> landlock_rules;

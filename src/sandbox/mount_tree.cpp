@@ -85,7 +85,8 @@ bool bind(const char* source, const char* target, bool is_directory, uint64_t at
 bool mount_proc() {
   if (!make_directories("/newroot/proc")) return false;
   // hidepid=2: other users' processes are invisible; a new pid namespace shows only ours.
-  if (::mount("proc", "/newroot/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") != 0) {
+  if (::mount("proc", "/newroot/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, "hidepid=2") !=
+      0) {
     return false;
   }
   return mount_setattr_path("/newroot/proc", 0, MOUNT_ATTR_RDONLY) == 0;
@@ -93,9 +94,12 @@ bool mount_proc() {
 
 bool build_dev() {
   static const char* const kDevices[][2] = {
-      {"/oldroot/dev/null", "/newroot/dev/null"},       {"/oldroot/dev/zero", "/newroot/dev/zero"},
-      {"/oldroot/dev/full", "/newroot/dev/full"},       {"/oldroot/dev/random", "/newroot/dev/random"},
-      {"/oldroot/dev/urandom", "/newroot/dev/urandom"}, {"/oldroot/dev/tty", "/newroot/dev/tty"},
+      {"/oldroot/dev/null", "/newroot/dev/null"},
+      {"/oldroot/dev/zero", "/newroot/dev/zero"},
+      {"/oldroot/dev/full", "/newroot/dev/full"},
+      {"/oldroot/dev/random", "/newroot/dev/random"},
+      {"/oldroot/dev/urandom", "/newroot/dev/urandom"},
+      {"/oldroot/dev/tty", "/newroot/dev/tty"},
   };
   static const char* const kLinks[][2] = {
       {"pts/ptmx", "/newroot/dev/ptmx"},          {"/proc/self/fd", "/newroot/dev/fd"},
@@ -103,7 +107,8 @@ bool build_dev() {
       {"/proc/self/fd/2", "/newroot/dev/stderr"},
   };
   if (!make_directories("/newroot/dev")) return false;
-  if (::mount("tmpfs", "/newroot/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0) return false;
+  if (::mount("tmpfs", "/newroot/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0)
+    return false;
   for (const auto& device : kDevices) {
     if (!make_mount_point(device[1], false)) return false;
     if (::mount(device[0], device[1], nullptr, MS_BIND, nullptr) != 0) return false;
@@ -114,26 +119,29 @@ bool build_dev() {
     return false;
   }
   if (::mkdir("/newroot/dev/shm", 0755) != 0) return false;
-  if (::mount("tmpfs", "/newroot/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0) return false;
+  if (::mount("tmpfs", "/newroot/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") != 0)
+    return false;
   for (const auto& link : kLinks) {
     if (::symlink(link[0], link[1]) != 0) return false;
   }
-  return mount_setattr_path("/newroot/dev", 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) == 0;
+  return mount_setattr_path("/newroot/dev", 0,
+                            MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) == 0;
 }
 
 // Started by root: the agent runs as an unprivileged uid, so the workspace is idmapped to it
 // (files the owner has on disk appear owned by the sandbox user, and what it writes is stored
 // as the owner's). Needs real root: the supervisor's child still is, in the init user namespace.
 bool attach_idmapped_workspace(const ChildContext& context, const MountStep& step) {
-  int tree = static_cast<int>(::syscall(SYS_open_tree, AT_FDCWD, step.source.c_str(),
-                                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
+  int tree = static_cast<int>(
+      ::syscall(SYS_open_tree, AT_FDCWD, step.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
   if (tree < 0) return false;
   struct mount_attr attr {};
   attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   attr.userns_fd = static_cast<uint64_t>(context.idmap_userns_fd);
   bool ok = ::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0 &&
             make_mount_point(step.target.c_str(), true) &&
-            ::syscall(SYS_move_mount, tree, "", AT_FDCWD, step.target.c_str(), MOVE_MOUNT_F_EMPTY_PATH) == 0;
+            ::syscall(SYS_move_mount, tree, "", AT_FDCWD, step.target.c_str(),
+                      MOVE_MOUNT_F_EMPTY_PATH) == 0;
   int saved = errno;
   ::close(tree);
   errno = saved;
@@ -149,7 +157,8 @@ bool apply_step(const ChildContext& context, const MountStep& step, Step& kind) 
                   MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
     case MountKind::bind_read_write:
       kind = Step::bind;
-      return bind(step.source.c_str(), target, step.is_directory, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+      return bind(step.source.c_str(), target, step.is_directory,
+                  MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
     case MountKind::workspace:
       if (context.idmap_userns_fd >= 0) {
         kind = Step::workspace_idmap;
@@ -163,7 +172,8 @@ bool apply_step(const ChildContext& context, const MountStep& step, Step& kind) 
              ::mount("tmpfs", target, "tmpfs", MS_NOSUID | MS_NODEV, step.options.c_str()) == 0;
     case MountKind::symlink:
       kind = Step::symlink;
-      return make_parent_directories(target) && (::symlink(step.source.c_str(), target) == 0 || errno == EEXIST);
+      return make_parent_directories(target) &&
+             (::symlink(step.source.c_str(), target) == 0 || errno == EEXIST);
     case MountKind::protect:
       kind = Step::protect;
       return ::mount(target, target, nullptr, MS_BIND | MS_REC, nullptr) == 0 &&
@@ -192,7 +202,8 @@ bool apply_step(const ChildContext& context, const MountStep& step, Step& kind) 
 bool build_mount_tree(const ChildContext& context, Failure& failure) {
   const LaunchPlan& plan = *context.plan;
   // No mount event may propagate back to the host.
-  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) return fail(failure, Step::mount_private);
+  if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    return fail(failure, Step::mount_private);
   if (::mount("tmpfs", kStaging, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") != 0) {
     return fail(failure, Step::staging_root);
   }
@@ -214,7 +225,8 @@ bool build_mount_tree(const ChildContext& context, Failure& failure) {
     Step kind = Step::bind;
     if (!apply_step(context, plan.mounts[i], kind)) return fail(failure, kind, static_cast<int>(i));
   }
-  if (mount_setattr_path("/newroot", 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) != 0) {
+  if (mount_setattr_path("/newroot", 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) !=
+      0) {
     return fail(failure, Step::seal_root);
   }
   // pivot_root(".", ".") stacks the old root on the new one; detaching it drops every host

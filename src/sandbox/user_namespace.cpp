@@ -49,10 +49,12 @@ Result<UniqueFd> make_idmap_namespace(uid_t owner_uid, gid_t owner_gid, uid_t sa
   }
   read_end.reset();
   // Disk owner (as the mount sees it) -> sandbox user (as the kernel sees it).
-  Status mapped = write_identity_maps(helper, owner_uid, sandbox_uid, owner_gid, sandbox_gid, false);
+  Status mapped =
+      write_identity_maps(helper, owner_uid, sandbox_uid, owner_gid, sandbox_gid, false);
   UniqueFd ns;
   if (mapped) {
-    ns.reset(::open(("/proc/" + std::to_string(helper) + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
+    ns.reset(
+        ::open(("/proc/" + std::to_string(helper) + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
   }
   int saved = errno;
   write_end.reset();

@@ -9,9 +9,24 @@
 namespace airlock::seccomp {
 
 inline constexpr std::array<std::string_view, 19> kExecMinimum = {
-    "execve",   "brk",        "arch_prctl", "mmap",           "munmap",          "mprotect",
-    "openat",   "read",       "close",      "newfstatat",     "pread64",         "access",
-    "set_tid_address", "set_robust_list", "rseq",     "prlimit64", "getrandom", "exit_group",
+    "execve",
+    "brk",
+    "arch_prctl",
+    "mmap",
+    "munmap",
+    "mprotect",
+    "openat",
+    "read",
+    "close",
+    "newfstatat",
+    "pread64",
+    "access",
+    "set_tid_address",
+    "set_robust_list",
+    "rseq",
+    "prlimit64",
+    "getrandom",
+    "exit_group",
     "fstat",
 };
 

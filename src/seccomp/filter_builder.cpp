@@ -21,29 +21,77 @@ using Context = std::unique_ptr<void, decltype(&seccomp_release)>;
 
 const std::vector<std::string> kDeniedSyscalls = {
     // io_uring performs connect/open/... without those syscalls passing this filter.
-    "io_uring_setup", "io_uring_enter", "io_uring_register",
+    "io_uring_setup",
+    "io_uring_enter",
+    "io_uring_register",
     // Namespaces and mounts: no new user namespace to regain capabilities, no mount games.
-    "unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree",
-    "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr",
+    "unshare",
+    "setns",
+    "mount",
+    "umount2",
+    "pivot_root",
+    "chroot",
+    "move_mount",
+    "open_tree",
+    "fsopen",
+    "fsconfig",
+    "fsmount",
+    "fspick",
+    "mount_setattr",
     // Other processes' memory.
-    "ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "process_madvise", "kcmp",
+    "ptrace",
+    "process_vm_readv",
+    "process_vm_writev",
+    "pidfd_getfd",
+    "process_madvise",
+    "kcmp",
     // Kernel attack surface and host observation.
-    "bpf", "perf_event_open", "keyctl", "add_key", "request_key", "userfaultfd", "kexec_load",
-    "kexec_file_load", "init_module", "finit_module", "delete_module", "open_by_handle_at",
-    "name_to_handle_at", "lookup_dcookie", "fanotify_init", "acct", "swapon", "swapoff", "reboot",
-    "syslog", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "quotactl",
-    "quotactl_fd", "vhangup", "iopl", "ioperm", "uselib", "_sysctl", "nfsservctl", "mbind",
-    "set_mempolicy", "move_pages", "migrate_pages",
+    "bpf",
+    "perf_event_open",
+    "keyctl",
+    "add_key",
+    "request_key",
+    "userfaultfd",
+    "kexec_load",
+    "kexec_file_load",
+    "init_module",
+    "finit_module",
+    "delete_module",
+    "open_by_handle_at",
+    "name_to_handle_at",
+    "lookup_dcookie",
+    "fanotify_init",
+    "acct",
+    "swapon",
+    "swapoff",
+    "reboot",
+    "syslog",
+    "settimeofday",
+    "clock_settime",
+    "clock_adjtime",
+    "adjtimex",
+    "quotactl",
+    "quotactl_fd",
+    "vhangup",
+    "iopl",
+    "ioperm",
+    "uselib",
+    "_sysctl",
+    "nfsservctl",
+    "mbind",
+    "set_mempolicy",
+    "move_pages",
+    "migrate_pages",
 };
 
 // Address families a coding agent needs. Everything else (AF_PACKET, AF_VSOCK, AF_ALG, AF_XDP,
 // AF_BLUETOOTH, ...) is refused before the kernel's family code runs.
 constexpr int kAllowedFamilies[] = {AF_UNIX, AF_INET, AF_INET6, AF_NETLINK};
-constexpr int kNetlinkRoute = 0;  // NETLINK_ROUTE: what getaddrinfo and `ip` need
+constexpr int kNetlinkRoute = 0;                // NETLINK_ROUTE: what getaddrinfo and `ip` need
 constexpr scmp_datum_t kLow32 = 0xffffffffULL;  // the kernel reads int/unsigned int arguments only
 
-constexpr unsigned long kNamespaceFlags[] = {CLONE_NEWUSER, CLONE_NEWNS,     CLONE_NEWPID,
-                                             CLONE_NEWNET,  CLONE_NEWIPC,    CLONE_NEWUTS,
+constexpr unsigned long kNamespaceFlags[] = {CLONE_NEWUSER,   CLONE_NEWNS,  CLONE_NEWPID,
+                                             CLONE_NEWNET,    CLONE_NEWIPC, CLONE_NEWUTS,
                                              CLONE_NEWCGROUP, CLONE_NEWTIME};
 
 // Personality bits that weaken memory protections for exploits (READ_IMPLIES_EXEC maps data
@@ -56,24 +104,28 @@ Result<Context> new_context(uint32_t default_action) {
   if (!context) return Error{"cannot create the seccomp filter: libseccomp out of memory"};
   // Any syscall made through another ABI (i386 via int 0x80, x32) kills the process instead of
   // slipping past rules written for x86_64 numbers.
-  if (int rc = seccomp_attr_set(context.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS); rc != 0) {
+  if (int rc = seccomp_attr_set(context.get(), SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+      rc != 0) {
     return Error{"cannot set the seccomp bad-arch action: " + errno_text(-rc)};
   }
   return context;
 }
 
-Status add_rule(void* context, uint32_t action, const char* name, std::initializer_list<scmp_arg_cmp> args = {}) {
+Status add_rule(void* context, uint32_t action, const char* name,
+                std::initializer_list<scmp_arg_cmp> args = {}) {
   int number = seccomp_syscall_resolve_name(name);
   if (number == __NR_SCMP_ERROR) return Error{std::string("unknown syscall ") + name};
   int rc = seccomp_rule_add_array(context, action, number, static_cast<unsigned>(args.size()),
                                   args.size() != 0 ? args.begin() : nullptr);
-  if (rc != 0) return Error{std::string("cannot add the seccomp rule for ") + name + ": " + errno_text(-rc)};
+  if (rc != 0)
+    return Error{std::string("cannot add the seccomp rule for ") + name + ": " + errno_text(-rc)};
   return ok_status();
 }
 
 Result<std::vector<sock_filter>> export_bpf(void* context) {
   UniqueFd memory(::memfd_create("airlock-seccomp", MFD_CLOEXEC));
-  if (!memory.valid()) return Error{"cannot create a memfd for the seccomp filter: " + errno_text(errno)};
+  if (!memory.valid())
+    return Error{"cannot create a memfd for the seccomp filter: " + errno_text(errno)};
   if (int rc = seccomp_export_bpf(context, memory.get()); rc != 0) {
     return Error{"cannot compile the seccomp filter: " + errno_text(-rc)};
   }
@@ -107,7 +159,9 @@ Status add_socket_rules(void* context) {
 
 }  // namespace
 
-const std::vector<std::string>& default_denied_syscalls() { return kDeniedSyscalls; }
+const std::vector<std::string>& default_denied_syscalls() {
+  return kDeniedSyscalls;
+}
 
 Result<std::vector<sock_filter>> build_default_filter() {
   Result<Context> context = new_context(SCMP_ACT_ALLOW);
@@ -119,20 +173,23 @@ Result<std::vector<sock_filter>> build_default_filter() {
   }
   // clone3 passes its flags in memory a filter cannot read: ENOSYS makes libc fall back to
   // clone(2), whose flags the rules below can see.
-  if (Status status = add_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3"); !status) return status.error();
+  if (Status status = add_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3"); !status)
+    return status.error();
   for (unsigned long flag : kNamespaceFlags) {
     auto arg = SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag);
     if (Status status = add_rule(ctx, deny, "clone", {arg}); !status) return status.error();
   }
   // Terminal injection: TIOCSTI pushes input into the terminal, TIOCLINUX can do so on a VT.
   // Compare the low 32 bits only: the kernel ignores the rest (CVE-2017-5226 class of bypass).
-  for (unsigned long request : {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)}) {
+  for (unsigned long request :
+       {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)}) {
     auto arg = SCMP_A1(SCMP_CMP_MASKED_EQ, kLow32, request);
     if (Status status = add_rule(ctx, deny, "ioctl", {arg}); !status) return status.error();
   }
   for (unsigned long bit : kDangerousPersonality) {
     // Bit 31 is in no persona; it is set only in the read-only query personality(0xffffffff),
-    // which must keep working. libseccomp allows one comparison per argument, so it goes in the mask.
+    // which must keep working. libseccomp allows one comparison per argument, so it goes in the
+    // mask.
     constexpr unsigned long kQueryBit = 0x80000000UL;
     auto arg = SCMP_A0(SCMP_CMP_MASKED_EQ, bit | kQueryBit, bit);
     if (Status status = add_rule(ctx, deny, "personality", {arg}); !status) return status.error();
@@ -145,7 +202,8 @@ Result<std::vector<sock_filter>> build_allowlist_filter(const std::vector<std::s
   Result<Context> context = new_context(SCMP_ACT_ERRNO(EPERM));
   if (!context) return context.error();
   for (const std::string& name : names) {
-    if (Status status = add_rule(context->get(), SCMP_ACT_ALLOW, name.c_str()); !status) return status.error();
+    if (Status status = add_rule(context->get(), SCMP_ACT_ALLOW, name.c_str()); !status)
+      return status.error();
   }
   return export_bpf(context->get());
 }

@@ -36,7 +36,9 @@ using sandbox::ReportKind;
 constexpr int kForwardedSignals[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2};
 constexpr auto kTimeoutGrace = std::chrono::seconds(5);
 
-void say(const std::string& line) { fmt::print(stderr, "airlock: {}\n", line); }
+void say(const std::string& line) {
+  fmt::print(stderr, "airlock: {}\n", line);
+}
 
 struct Layers {
   std::vector<std::string> enforced;
@@ -45,8 +47,11 @@ struct Layers {
 
 Layers assess_layers(const LaunchPlan& plan, int landlock_abi) {
   Layers layers;
-  layers.enforced = {"namespaces:user,mount,pid,ipc,uts,net,cgroup", "pivot_root",
-                     "network:none (loopback only)", "capabilities:none", "no_new_privs",
+  layers.enforced = {"namespaces:user,mount,pid,ipc,uts,net,cgroup",
+                     "pivot_root",
+                     "network:none (loopback only)",
+                     "capabilities:none",
+                     "no_new_privs",
                      "seccomp:default"};
   if (!plan.seccomp_allowlist.empty()) layers.enforced.emplace_back("seccomp:allowlist");
   layers.enforced.emplace_back(plan.new_session ? "tty:new-session" : "tty:ioctl-filter");
@@ -57,20 +62,23 @@ Layers assess_layers(const LaunchPlan& plan, int landlock_abi) {
     layers.missing.emplace_back("landlock: the kernel does not offer Landlock");
   }
   if (plan.max_pids) layers.enforced.push_back(fmt::format("pids:rlimit-nproc={}", *plan.max_pids));
-  if (plan.max_open_files) layers.enforced.push_back(fmt::format("files:rlimit-nofile={}", *plan.max_open_files));
+  if (plan.max_open_files)
+    layers.enforced.push_back(fmt::format("files:rlimit-nofile={}", *plan.max_open_files));
   std::optional<std::string> cgroup_problem =
       sandbox::CgroupLimits::unavailable_reason(plan.max_memory_bytes.has_value(), false);
   if (plan.max_memory_bytes) {
     if (cgroup_problem) {
       layers.missing.push_back("memory limit: " + *cgroup_problem);
     } else {
-      layers.enforced.push_back(fmt::format("memory:cgroup-v1={}MiB", *plan.max_memory_bytes >> 20));
+      layers.enforced.push_back(
+          fmt::format("memory:cgroup-v1={}MiB", *plan.max_memory_bytes >> 20));
     }
   }
   if (plan.max_pids && !sandbox::CgroupLimits::unavailable_reason(false, true)) {
     layers.enforced.push_back(fmt::format("pids:cgroup-v1={}", *plan.max_pids));
   }
-  if (plan.timeout_seconds) layers.enforced.push_back(fmt::format("timeout:{}s", *plan.timeout_seconds));
+  if (plan.timeout_seconds)
+    layers.enforced.push_back(fmt::format("timeout:{}s", *plan.timeout_seconds));
   return layers;
 }
 
@@ -84,8 +92,9 @@ std::string describe_failure(const LaunchPlan& plan, const Report& report) {
   }
   std::string line = fmt::format("cannot {}: {}", what, errno_text(report.error));
   if (report.step == sandbox::Step::workspace_idmap) {
-    line += "; the workspace's filesystem may not support idmapped mounts: run airlock as the "
-            "workspace's owner instead of root";
+    line +=
+        "; the workspace's filesystem may not support idmapped mounts: run airlock as the "
+        "workspace's owner instead of root";
   }
   return line;
 }
@@ -108,24 +117,28 @@ bool read_report(int fd, Report& report) {
 
 class Supervision {
  public:
-  Supervision(const LaunchPlan& plan, const SupervisorOptions& options, const audit::AuditLog& audit)
+  Supervision(const LaunchPlan& plan, const SupervisorOptions& options,
+              const audit::AuditLog& audit)
       : plan_(plan), options_(options), audit_(audit) {}
 
   int run(const Layers& layers, int landlock_abi) {
     std::optional<sandbox::CgroupLimits> cgroups;
-    const bool want_cgroup = plan_.max_memory_bytes.has_value() ||
-                             (plan_.max_pids && !sandbox::CgroupLimits::unavailable_reason(false, true));
-    if (want_cgroup && !(plan_.max_memory_bytes &&
-                         sandbox::CgroupLimits::unavailable_reason(true, false))) {
-      auto created = sandbox::CgroupLimits::create(plan_.sandbox_id, plan_.max_memory_bytes, plan_.max_pids);
+    const bool want_cgroup =
+        plan_.max_memory_bytes.has_value() ||
+        (plan_.max_pids && !sandbox::CgroupLimits::unavailable_reason(false, true));
+    if (want_cgroup &&
+        !(plan_.max_memory_bytes && sandbox::CgroupLimits::unavailable_reason(true, false))) {
+      auto created =
+          sandbox::CgroupLimits::create(plan_.sandbox_id, plan_.max_memory_bytes, plan_.max_pids);
       if (!created) return fail(created.error().message);
       cgroups.emplace(std::move(created).value());
     }
 
     UniqueFd idmap_ns;
     if (plan_.started_by_root) {
-      auto made = sandbox::make_idmap_namespace(plan_.workspace_owner_uid, plan_.workspace_owner_gid,
-                                                plan_.sandbox_uid, plan_.sandbox_gid);
+      auto made =
+          sandbox::make_idmap_namespace(plan_.workspace_owner_uid, plan_.workspace_owner_gid,
+                                        plan_.sandbox_uid, plan_.sandbox_gid);
       if (!made) return fail(made.error().message);
       idmap_ns = std::move(made).value();
     }
@@ -164,7 +177,8 @@ class Supervision {
     unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNET;
     if (!plan_.started_by_root) flags |= CLONE_NEWUSER;
     started_ = std::chrono::steady_clock::now();
-    pid_t child = static_cast<pid_t>(::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+    pid_t child = static_cast<pid_t>(
+        ::syscall(SYS_clone, flags | SIGCHLD, nullptr, nullptr, nullptr, nullptr));
     if (child < 0) {
       std::string why = errno_text(errno);
       if (errno == EPERM || errno == ENOSPC) why += " (are unprivileged user namespaces disabled?)";
@@ -177,8 +191,8 @@ class Supervision {
     idmap_ns.reset();
 
     if (!plan_.started_by_root) {
-      Status mapped = sandbox::write_identity_maps(child, plan_.sandbox_uid, ::getuid(), plan_.sandbox_gid,
-                                                   ::getgid(), true);
+      Status mapped = sandbox::write_identity_maps(child, plan_.sandbox_uid, ::getuid(),
+                                                   plan_.sandbox_gid, ::getgid(), true);
       if (!mapped) return abort_child(mapped.error().message);
     }
     if (cgroups) {
@@ -188,7 +202,8 @@ class Supervision {
 
     int exit_code = supervise(report_read.get(), sync_write.get(), signals.get(), layers);
     ::sigprocmask(SIG_SETMASK, &original, nullptr);
-    record_exit(exit_code, cgroups ? std::optional<sandbox::CgroupUsage>(cgroups->usage()) : std::nullopt);
+    record_exit(exit_code,
+                cgroups ? std::optional<sandbox::CgroupUsage>(cgroups->usage()) : std::nullopt);
     return exit_code;
   }
 
@@ -221,7 +236,8 @@ class Supervision {
     for (;;) {
       int timeout_ms = -1;
       if (plan_.timeout_seconds && !timeout_killed_) timeout_ms = milliseconds_until_deadline();
-      pollfd fds[2] = {{signal_fd, POLLIN, 0}, {report_fd, report_open ? short(POLLIN) : short(0), 0}};
+      pollfd fds[2] = {{signal_fd, POLLIN, 0},
+                       {report_fd, report_open ? short(POLLIN) : short(0), 0}};
       int ready = ::poll(fds, 2, timeout_ms);
       if (ready < 0 && errno == EINTR) continue;
       if (ready == 0) {
@@ -244,7 +260,8 @@ class Supervision {
             reaped_ = true;
             drain_reports(report_fd, sync_write, layers, setup_exit);
             if (setup_exit) return *setup_exit;
-            return WIFEXITED(child_status_) ? WEXITSTATUS(child_status_) : 128 + WTERMSIG(child_status_);
+            return WIFEXITED(child_status_) ? WEXITSTATUS(child_status_)
+                                            : 128 + WTERMSIG(child_status_);
           }
         } else if (info.ssi_code != SI_KERNEL || plan_.new_session) {
           // Terminal-generated signals already reached the sandbox's process group.
@@ -254,7 +271,8 @@ class Supervision {
     }
   }
 
-  void drain_reports(int report_fd, int sync_write, const Layers& layers, std::optional<int>& setup_exit) {
+  void drain_reports(int report_fd, int sync_write, const Layers& layers,
+                     std::optional<int>& setup_exit) {
     Report report{};
     pollfd fd{report_fd, POLLIN, 0};
     while (::poll(&fd, 1, 0) == 1 && (fd.revents & POLLIN) != 0 && read_report(report_fd, report)) {
@@ -295,7 +313,8 @@ class Supervision {
 
   int milliseconds_until_deadline() const {
     using namespace std::chrono;
-    auto deadline = started_ + seconds(*plan_.timeout_seconds) + (timeout_sent_ ? kTimeoutGrace : seconds(0));
+    auto deadline =
+        started_ + seconds(*plan_.timeout_seconds) + (timeout_sent_ ? kTimeoutGrace : seconds(0));
     auto left = duration_cast<milliseconds>(deadline - steady_clock::now()).count();
     return left > 0 ? static_cast<int>(left) : 0;
   }
@@ -314,7 +333,10 @@ class Supervision {
 
   void record_start(const Layers& layers) {
     nlohmann::json fields = {
-        {"policy", {{"name", plan_.policy.name}, {"sha256", plan_.policy_sha256}, {"extends", plan_.policy.extends}}},
+        {"policy",
+         {{"name", plan_.policy.name},
+          {"sha256", plan_.policy_sha256},
+          {"extends", plan_.policy.extends}}},
         {"command", plan_.argv},
         {"workspace", plan_.workspace},
         {"uid", plan_.sandbox_uid},
@@ -325,8 +347,8 @@ class Supervision {
     };
     audit_.record("sandbox.start", fields);
     if (options_.verbose) {
-      say(fmt::format("sandbox {}/{} started (pid {}), layers: {}", plan_.policy.name, plan_.sandbox_id,
-                      child_, fmt::join(layers.enforced, ", ")));
+      say(fmt::format("sandbox {}/{} started (pid {}), layers: {}", plan_.policy.name,
+                      plan_.sandbox_id, child_, fmt::join(layers.enforced, ", ")));
     }
   }
 
@@ -349,10 +371,12 @@ class Supervision {
                                       {"max_memory_bytes", *plan_.max_memory_bytes},
                                       {"refused_allocations", usage->memory_limit_hits},
                                       {"oom_kills", usage->oom_kills}});
-      if (usage->oom_kills > 0) say("the sandbox hit its memory limit: the kernel killed a process");
+      if (usage->oom_kills > 0)
+        say("the sandbox hit its memory limit: the kernel killed a process");
     }
     if (usage && usage->pids_limit_hits > 0) {
-      audit_.record("sandbox.limit", {{"limit", "pids"}, {"max_pids", *plan_.max_pids},
+      audit_.record("sandbox.limit", {{"limit", "pids"},
+                                      {"max_pids", *plan_.max_pids},
                                       {"refused_forks", usage->pids_limit_hits}});
     }
     audit_.record("sandbox.exit", fields);
@@ -384,7 +408,8 @@ int run_sandbox(const LaunchPlan& plan, const SupervisorOptions& options) {
       return kExitSetupFailed;
     }
   }
-  Result<audit::AuditLog> audit = audit::AuditLog::open(options.audit_path, plan.policy.name, plan.sandbox_id);
+  Result<audit::AuditLog> audit =
+      audit::AuditLog::open(options.audit_path, plan.policy.name, plan.sandbox_id);
   if (!audit) {
     say(audit.error().message);
     return kExitBadInput;
