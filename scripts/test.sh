@@ -18,6 +18,9 @@ git ls-files '*.cpp' '*.h' | xargs clang-format --dry-run -Werror
 echo "== build (warnings are errors)"
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo > /dev/null
 ninja -C build
+echo "== lint (clang-tidy, warnings are errors)"
+git ls-files 'src/*.cpp' | xargs -P "$(nproc)" -n 4 clang-tidy -p build --quiet 2> /dev/null
+
 echo "== tests"
 (cd build && ctest --output-on-failure --timeout 600)
 

@@ -6,7 +6,9 @@
 #include "cli/commands.h"
 #include "supervisor/supervisor.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+int run_main(int argc, char** argv) {
   CLI::App app{"airlock: run an AI agent whose only way out is airlock's policy"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "airlock 0.1.0");
@@ -40,4 +42,16 @@ int main(int argc, char** argv) {
   }
   if (run_app->parsed()) return airlock::cli::run_command(run);
   return airlock::cli::check_command(check);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run_main(argc, argv);
+  } catch (const std::exception& error) {
+    // Nothing below is meant to throw; if something does, say so instead of aborting.
+    fmt::print(stderr, "airlock: internal error: {}\n", error.what());
+    return airlock::supervisor::kExitSetupFailed;
+  }
 }

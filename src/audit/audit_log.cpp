@@ -33,7 +33,7 @@ Result<AuditLog> AuditLog::open(const std::string& path, std::string sandbox_nam
   return AuditLog(std::move(fd), std::move(sandbox_name), std::move(sandbox_id));
 }
 
-void AuditLog::record(const std::string& event, nlohmann::json fields) const {
+void AuditLog::record(const std::string& event, const nlohmann::json& fields) const {
   if (!fd_.valid()) return;
   nlohmann::json line = {
       {"time", utc_timestamp()}, {"event", event}, {"sandbox", {{"name", name_}, {"id", id_}}}};

@@ -17,7 +17,7 @@ class AuditLog {
                                std::string sandbox_id);
 
   // Adds "time", "event" and "sandbox" to `fields` and appends it as one line.
-  void record(const std::string& event, nlohmann::json fields) const;
+  void record(const std::string& event, const nlohmann::json& fields) const;
   bool enabled() const { return fd_.valid(); }
 
  private:
