@@ -28,6 +28,16 @@ bool is_dns_name(const std::string& name) {
   }
 }
 
+// A label inet_aton could read as a number: decimal, octal (leading 0) or hex (0x...).
+bool looks_numeric(const std::string& label) {
+  if (label.empty()) return false;
+  if (label.size() >= 2 && label[0] == '0' && label[1] == 'x') {
+    return std::all_of(label.begin() + 2, label.end(),
+                       [](unsigned char c) { return std::isxdigit(c); });
+  }
+  return std::all_of(label.begin(), label.end(), [](unsigned char c) { return std::isdigit(c); });
+}
+
 bool is_ipv4(const std::string& text) {
   in_addr address{};
   return inet_pton(AF_INET, text.c_str(), &address) == 1;  // strict dotted quad only
@@ -94,9 +104,10 @@ NetworkRuleParse parse_network_rule(const std::string& text) {
                               "' is not a host name, IPv4 address, [IPv6] address or CIDR; a "
                               "wildcard is only allowed as a leading '*.' label"};
   }
-  if (std::all_of(name.begin(), name.end(),
-                  [](unsigned char c) { return std::isdigit(c) || c == '.'; })) {
-    // 127.1, 2130706433: alternate IPv4 spellings are refused, never resolved (THREATS bypass 2).
+  if (looks_numeric(name.substr(name.rfind('.') + 1))) {
+    // 127.1, 2130706433, 0x7f.1, 0177.0.0.1: getaddrinfo reads these as IPv4 addresses (inet_aton
+    // accepts decimal, octal and hex parts); no real top-level domain is numeric, so refuse them
+    // rather than resolve them (THREATS bypass 2).
     return {std::nullopt, "'" + host + "' is not a dotted-quad IPv4 address; write all four parts"};
   }
   return {NetworkRule{host, static_cast<uint16_t>(port), {}}, ""};

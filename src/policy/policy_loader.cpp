@@ -154,6 +154,8 @@ class PolicyBuilder {
                          if (key == "name") policy_.name = identity_name(value);
                          if (key == "enforce") apply_enforce(value);
                        });
+    // Without a name of its own the seed form must not pass for the default profile in audits.
+    if (!root["name"].IsDefined()) policy_.name = "security_context";
   }
 
  private:
@@ -403,7 +405,7 @@ void apply_document(std::string_view text, const std::string& file_name, Policy&
   } catch (const YAML::Exception& failure) {
     SourceLocation where{file_name, failure.mark.line + 1, failure.mark.column + 1};
     if (failure.mark.is_null()) where = SourceLocation{file_name, 1, 1};
-    throw LoadFailure(where.to_string() + ": not valid YAML: " + failure.msg);
+    throw LoadFailure(one_line(where.to_string() + ": not valid YAML: " + failure.msg));
   }
 }
 
@@ -416,7 +418,7 @@ Result<Policy> load_layered(std::string_view text, const std::string& file_name,
   } catch (const LoadFailure& failure) {
     return Error{failure.what()};
   } catch (const std::exception& failure) {
-    return Error{file_name + ":1:1: cannot load the policy: " + failure.what()};
+    return Error{one_line(file_name + ":1:1: cannot load the policy: " + failure.what())};
   }
 }
 

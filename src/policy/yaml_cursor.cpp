@@ -4,6 +4,8 @@
 #include <charconv>
 #include <set>
 
+#include <fmt/format.h>
+
 namespace airlock::policy {
 namespace {
 
@@ -56,8 +58,23 @@ void YamlCursor::fail(const YAML::Node& node, const std::string& message) const 
   fail_at(where(node), message);
 }
 
+std::string one_line(const std::string& text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (c == '\n') {
+      out += "\\n";
+    } else if (c < 0x20 || c == 0x7f) {
+      out += fmt::format("\\x{:02x}", c);
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out;
+}
+
 void YamlCursor::fail_at(const SourceLocation& where, const std::string& message) const {
-  throw LoadFailure(where.to_string() + ": " + message);
+  // Messages quote what the user wrote; a newline in it must not break "one line per error".
+  throw LoadFailure(one_line(where.to_string() + ": " + message));
 }
 
 void YamlCursor::for_each_key(

@@ -19,6 +19,9 @@ struct LoadFailure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// Escapes newlines and other control characters so an error stays on one line.
+std::string one_line(const std::string& text);
+
 class YamlCursor {
  public:
   explicit YamlCursor(std::string file_name) : file_(std::move(file_name)) {}

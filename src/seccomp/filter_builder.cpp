@@ -1,14 +1,18 @@
 #include "seccomp/filter_builder.h"
 
+#include <linux/audit.h>
 #include <linux/personality.h>
+#include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstddef>
 #include <memory>
 
 #include "common/errno_text.h"
@@ -94,11 +98,6 @@ constexpr unsigned long kNamespaceFlags[] = {CLONE_NEWUSER,   CLONE_NEWNS,  CLON
                                              CLONE_NEWNET,    CLONE_NEWIPC, CLONE_NEWUTS,
                                              CLONE_NEWCGROUP, CLONE_NEWTIME};
 
-// Personality bits that weaken memory protections for exploits (READ_IMPLIES_EXEC maps data
-// executable; MMAP_PAGE_ZERO allows NULL-page mappings).
-constexpr unsigned long kDangerousPersonality[] = {READ_IMPLIES_EXEC, MMAP_PAGE_ZERO,
-                                                   ADDR_COMPAT_LAYOUT, ADDR_LIMIT_3GB};
-
 Result<Context> new_context(uint32_t default_action) {
   Context context(seccomp_init(default_action), seccomp_release);
   if (!context) return Error{"cannot create the seccomp filter: libseccomp out of memory"};
@@ -157,6 +156,28 @@ Status add_socket_rules(void* context) {
   return add_rule(context, SCMP_ACT_ERRNO(EPERM), "socket", {netlink, not_route});
 }
 
+// personality(2) needs "deny if a dangerous bit is set, unless the value is exactly the query
+// 0xffffffff": two tests of one argument, which libseccomp cannot express. So this short,
+// hand-written block runs first; for any other syscall it falls through to libseccomp's program.
+// The kernel reads the argument as unsigned int: only the low 32 bits are compared.
+std::vector<sock_filter> personality_guard() {
+  constexpr uint32_t kDangerous =
+      READ_IMPLIES_EXEC | MMAP_PAGE_ZERO | ADDR_COMPAT_LAYOUT | ADDR_LIMIT_3GB;
+  constexpr uint32_t kArgument0Low = offsetof(seccomp_data, args[0]);  // little-endian low word
+  return {
+      /* 0 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, arch)),
+      /* 1 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 7),  // else -> 9
+      /* 2 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(seccomp_data, nr)),
+      /* 3 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_personality, 0, 5),  // else -> 9
+      /* 4 */ BPF_STMT(BPF_LD | BPF_W | BPF_ABS, kArgument0Low),
+      /* 5 */ BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 0xffffffffU, 2, 0),  // the query -> 8
+      /* 6 */ BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, kDangerous, 0, 1),  // clean -> 8
+      /* 7 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA)),
+      /* 8 */ BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+      /* 9: libseccomp's program follows */
+  };
+}
+
 }  // namespace
 
 const std::vector<std::string>& default_denied_syscalls() {
@@ -186,16 +207,12 @@ Result<std::vector<sock_filter>> build_default_filter() {
     auto arg = SCMP_A1(SCMP_CMP_MASKED_EQ, kLow32, request);
     if (Status status = add_rule(ctx, deny, "ioctl", {arg}); !status) return status.error();
   }
-  for (unsigned long bit : kDangerousPersonality) {
-    // Bit 31 is in no persona; it is set only in the read-only query personality(0xffffffff),
-    // which must keep working. libseccomp allows one comparison per argument, so it goes in the
-    // mask.
-    constexpr unsigned long kQueryBit = 0x80000000UL;
-    auto arg = SCMP_A0(SCMP_CMP_MASKED_EQ, bit | kQueryBit, bit);
-    if (Status status = add_rule(ctx, deny, "personality", {arg}); !status) return status.error();
-  }
   if (Status status = add_socket_rules(ctx); !status) return status.error();
-  return export_bpf(ctx);
+  Result<std::vector<sock_filter>> program = export_bpf(ctx);
+  if (!program) return program;
+  std::vector<sock_filter> guarded = personality_guard();
+  guarded.insert(guarded.end(), program->begin(), program->end());
+  return guarded;
 }
 
 Result<std::vector<sock_filter>> build_allowlist_filter(const std::vector<std::string>& names) {

@@ -25,6 +25,7 @@
 #include "sandbox/child_report.h"
 #include "sandbox/kernel_features.h"
 #include "sandbox/user_namespace.h"
+#include "supervisor/quarantine.h"
 
 namespace airlock::supervisor {
 namespace {
@@ -202,6 +203,7 @@ class Supervision {
 
     int exit_code = supervise(report_read.get(), sync_write.get(), signals.get(), layers);
     ::sigprocmask(SIG_SETMASK, &original, nullptr);
+    quarantine_created();
     record_exit(exit_code,
                 cgroups ? std::optional<sandbox::CgroupUsage>(cgroups->usage()) : std::nullopt);
     return exit_code;
@@ -349,6 +351,25 @@ class Supervision {
     if (options_.verbose) {
       say(fmt::format("sandbox {}/{} started (pid {}), layers: {}", plan_.policy.name,
                       plan_.sandbox_id, child_, fmt::join(layers.enforced, ", ")));
+    }
+  }
+
+  void quarantine_created() {
+    for (const QuarantinedPath& entry :
+         quarantine_created_paths(plan_.workspace, plan_.protect_absent, plan_.sandbox_id)) {
+      if (entry.problem.empty()) {
+        say(fmt::format(
+            "the sandbox created {} (a protected path that runs outside it); moved it to {}",
+            entry.path, entry.moved_to));
+      } else {
+        say(
+            fmt::format("the sandbox created {} (a protected path); could not move it aside: {} -- "
+                        "inspect it before using this workspace",
+                        entry.path, entry.problem));
+      }
+      audit_.record(
+          "workspace.quarantine",
+          {{"path", entry.path}, {"moved_to", entry.moved_to}, {"problem", entry.problem}});
     }
   }
 

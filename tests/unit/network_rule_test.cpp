@@ -57,9 +57,9 @@ TEST(NetworkRule, LeadingWildcardLabel) {
 }
 
 TEST(NetworkRule, WildcardAnywhereElseIsRefused) {
-  for (const char* text : {"api.*.example.com:443", "*example.com:443", "api*.example.com:443",
-                           "example.*:443", "*.*.example.com:443", "*:443", "*.:443",
-                           "**.example.com:443", ".*.example.com:443"}) {
+  for (const char* text :
+       {"api.*.example.com:443", "*example.com:443", "api*.example.com:443", "example.*:443",
+        "*.*.example.com:443", "*:443", "*.:443", "**.example.com:443", ".*.example.com:443"}) {
     EXPECT_THAT(expect_refused(text), HasSubstr("wildcard is only allowed as a leading '*.'"))
         << text;
   }
@@ -133,8 +133,8 @@ TEST(NetworkRule, AlternateIpv4SpellingsAreRefused) {
 // 127.0.0.1 to getaddrinfo, so accepting them as "host names" lets a rule name an internal
 // address that the internal-range check and the matcher see as a DNS name.
 TEST(NetworkRule, HexadecimalIpv4SpellingsAreRefused) {
-  for (const char* text : {"0x7f.0.0.1:80", "0x7f.1:80", "0x7f000001:80", "0X7F.0.0.1:80",
-                           "0xa.0.0.1:6379"}) {
+  for (const char* text :
+       {"0x7f.0.0.1:80", "0x7f.1:80", "0x7f000001:80", "0X7F.0.0.1:80", "0xa.0.0.1:6379"}) {
     expect_refused(text);
   }
 }
@@ -148,7 +148,7 @@ TEST(NetworkRule, NamesThatOnlyLookNumericAreStillNames) {
 TEST(NetworkRule, NonAsciiHostIsRefusedWithPunycodeHint) {
   for (const char* text : {"bücher.example:443", "BÜCHER.example:443",
                            "example\xe3\x80\x82"
-                           "com:443",  // U+3002 ideographic full stop
+                           "com:443",                  // U+3002 ideographic full stop
                            "\xd0\xb0pple.com:443"}) {  // Cyrillic 'а'
     EXPECT_THAT(expect_refused(text), HasSubstr("punycode (xn--)")) << text;
   }

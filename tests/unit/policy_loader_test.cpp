@@ -25,7 +25,9 @@ using ::testing::StartsWith;
 
 constexpr char kFile[] = "p.yaml";
 
-Result<Policy> load(const std::string& text) { return load_policy_text(text, kFile); }
+Result<Policy> load(const std::string& text) {
+  return load_policy_text(text, kFile);
+}
 
 // Loads `text`, which must fail, and returns the message (empty, with a test failure, otherwise).
 std::string load_error(const std::string& text) {
@@ -112,6 +114,7 @@ TEST(PolicyLoader, LoadsDefaultProfile) {
   EXPECT_THAT(paths_of(policy->filesystem.hidden), ::testing::Contains("~/.aws"));
   EXPECT_THAT(paths_of(policy->filesystem.protect), ::testing::Contains(".git/hooks"));
   EXPECT_THAT(paths_of(policy->filesystem.protect), ::testing::Contains(".git/config"));
+  ASSERT_FALSE(policy->filesystem.hidden.empty());
   EXPECT_EQ(policy->filesystem.hidden.front().where.file, "<profile default>");
   EXPECT_GT(policy->filesystem.hidden.front().where.line, 0);
 }
@@ -141,7 +144,7 @@ TEST(PolicyLoader, DesignExampleLoadsWithEveryField) {
   EXPECT_THAT(tail_paths(fs.read_only, 2), ElementsAre("/usr", "/etc"));
   EXPECT_EQ(fs.read_only[fs.read_only.size() - 2].where.to_string(), "p.yaml:6:15");
   EXPECT_EQ(fs.read_only.back().where.to_string(), "p.yaml:6:21");
-  EXPECT_THAT(paths_of(fs.read_write), ElementsAre("/tmp"));
+  ASSERT_THAT(paths_of(fs.read_write), ElementsAre("/tmp"));
   EXPECT_EQ(fs.read_write.front().where.to_string(), "p.yaml:7:16");
   ASSERT_EQ(fs.hidden.size(), base->filesystem.hidden.size() + 6);
   EXPECT_THAT(tail_paths(fs.hidden, 6),
@@ -154,7 +157,7 @@ TEST(PolicyLoader, DesignExampleLoadsWithEveryField) {
   EXPECT_EQ(policy.network.mode_where.to_string(), "p.yaml:11:9");
   EXPECT_TRUE(policy.network.allow.empty());
   EXPECT_TRUE(policy.network.deny.empty());
-  EXPECT_THAT(paths_of(policy.network.unix_sockets), ElementsAre("/run/vectordb.sock"));
+  ASSERT_THAT(paths_of(policy.network.unix_sockets), ElementsAre("/run/vectordb.sock"));
   EXPECT_EQ(policy.network.unix_sockets.front().where.to_string(), "p.yaml:12:18");
   EXPECT_TRUE(policy.network.deny_internal);
 
@@ -246,7 +249,7 @@ filesystem:
   EXPECT_EQ(paths_of(policy->filesystem.read_only), read_only);
   std::vector<std::string> hidden = paths_of(base->filesystem.hidden);
   hidden.push_back("~/.secret");
-  EXPECT_EQ(paths_of(policy->filesystem.hidden), hidden);
+  ASSERT_EQ(paths_of(policy->filesystem.hidden), hidden);
   std::vector<std::string> protect = paths_of(base->filesystem.protect);
   protect.push_back("Makefile");
   EXPECT_EQ(paths_of(policy->filesystem.protect), protect);
@@ -356,8 +359,9 @@ TEST(PolicyLoader, SeedFormWithSufficientAllowlistLoads) {
 
 TEST(PolicyLoader, SeedFormRejectsUnknownEnforceKey) {
   std::string message = load_error("enforce:\n  network: deny_all\n  max_memroy_mb: 512\n");
-  EXPECT_EQ(message, "p.yaml:3:3: unknown key 'max_memroy_mb' in enforce; did you mean "
-                     "'max_memory_mb'?");
+  EXPECT_EQ(message,
+            "p.yaml:3:3: unknown key 'max_memroy_mb' in enforce; did you mean "
+            "'max_memory_mb'?");
 }
 
 TEST(PolicyLoader, SeedFormRejectsBadBindAddress) {
@@ -374,8 +378,9 @@ TEST(PolicyLoaderErrors, UnknownTopLevelKeySuggestsTheNearMiss) {
 }
 
 TEST(PolicyLoaderErrors, UnknownNestedKeySuggestsTheNearMiss) {
-  EXPECT_EQ(load_error("version: 1\nname: x\nfilesystem:\n  read_only: [/usr]\n  hiden: [~/.ssh]\n"),
-            "p.yaml:5:3: unknown key 'hiden' in filesystem; did you mean 'hidden'?");
+  EXPECT_EQ(
+      load_error("version: 1\nname: x\nfilesystem:\n  read_only: [/usr]\n  hiden: [~/.ssh]\n"),
+      "p.yaml:5:3: unknown key 'hiden' in filesystem; did you mean 'hidden'?");
   EXPECT_EQ(load_error("version: 1\nname: x\nprocess:\n    max_pid: 10\n"),
             "p.yaml:4:5: unknown key 'max_pid' in process; did you mean 'max_pids'?");
 }
@@ -474,9 +479,10 @@ TEST(PolicyLoaderErrors, ProtectPathsMustBeWorkspaceRelative) {
 TEST(PolicyLoaderErrors, BadDurations) {
   for (const std::string bad : {"2x", "0s", "0", "s", "-5m", "1.5h", "367d", "h2"}) {
     std::string message = load_error("version: 1\nname: x\nprocess:\n  timeout: " + bad + "\n");
-    EXPECT_EQ(message, "p.yaml:4:12: process timeout must be a positive duration such as 300s, "
-                       "30m, 2h or 1d; got '" +
-                           bad + "'")
+    EXPECT_EQ(message,
+              "p.yaml:4:12: process timeout must be a positive duration such as 300s, "
+              "30m, 2h or 1d; got '" +
+                  bad + "'")
         << bad;
   }
 }
@@ -521,19 +527,22 @@ TEST(PolicyLoaderErrors, OtherValueChecks) {
 }
 
 TEST(PolicyLoaderErrors, InvalidYaml) {
+  // The location is yaml-cpp's mark for the problem, 1-based like every other message.
   EXPECT_THAT(load_error("version: 1\nname: x\nfilesystem:\n  read_only: [/usr, /etc\n"),
-              ::testing::MatchesRegex("p\\.yaml:[45]:[0-9]+: not valid YAML: .+"));
-  // A tab-indented or otherwise broken mapping.
-  EXPECT_THAT(load_error("version: 1\nname: \"unterminated\n"),
-              ::testing::MatchesRegex("p\\.yaml:[23]:[0-9]+: not valid YAML: .+"));
-  EXPECT_THAT(load_error("version: 1\n  name: x\n"),
-              ::testing::MatchesRegex("p\\.yaml:2:[0-9]+: not valid YAML: .+"));
+              StartsWith("p.yaml:5:1: not valid YAML: "));
+  EXPECT_THAT(load_error("version: 1\n  name: x\n"), StartsWith("p.yaml:2:7: not valid YAML: "));
+  EXPECT_THAT(load_error("version: 1\nname: x\n  bad: 1\n"),
+              StartsWith("p.yaml:3:6: not valid YAML: "));
+  EXPECT_THAT(load_error("version: 1\n- item\n"), StartsWith("p.yaml:2:1: not valid YAML: "));
+  EXPECT_THAT(load_error("version: 1\nname: x\nkey: ]\n"),
+              StartsWith("p.yaml:3:6: not valid YAML: "));
 }
 
 TEST(PolicyLoaderErrors, EmptyOrNonMappingDocument) {
   EXPECT_EQ(load_error(""),
             "p.yaml:1:1: the policy is empty; start with 'version: 1' and 'name: ...'");
-  EXPECT_THAT(load_error("# nothing but a comment\n"), StartsWith("p.yaml:1:1: the policy is empty"));
+  EXPECT_THAT(load_error("# nothing but a comment\n"),
+              StartsWith("p.yaml:1:1: the policy is empty"));
   EXPECT_THAT(load_error("---\n...\n"), HasSubstr("the policy is empty"));
   EXPECT_THAT(load_error("just a string\n"),
               StartsWith("p.yaml:1:1: the policy must be a mapping of key: value"));
@@ -670,6 +679,7 @@ TEST(PolicyJson, HasTheDocumentedShape) {
   EXPECT_EQ(json["extends"], nlohmann::json::array({"default"}));
   EXPECT_EQ(json["filesystem"]["read_write"], nlohmann::json::array({"/tmp"}));
   EXPECT_EQ(json["filesystem"]["hidden"].size(), policy->filesystem.hidden.size());
+  ASSERT_FALSE(json["filesystem"]["protect"].empty());
   EXPECT_EQ(json["filesystem"]["protect"].back(), ".git/hooks");
   EXPECT_EQ(json["network"]["mode"], "deny_all");
   EXPECT_EQ(json["network"]["internal"], "deny");
