@@ -1,5 +1,6 @@
 #include "sandbox/cgroup_limits.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -67,6 +68,18 @@ uint64_t read_keyed(const std::string& path, const std::string& key) {
   return 0;
 }
 
+// A supervisor killed by SIGKILL cannot remove its cgroups. rmdir only succeeds on an empty
+// cgroup, so removing every empty "airlock-*" sibling is safe and keeps leftovers from piling up.
+void remove_abandoned(const std::string& parent) {
+  DIR* directory = ::opendir(parent.c_str());
+  if (directory == nullptr) return;
+  while (dirent* entry = ::readdir(directory)) {
+    if (std::string(entry->d_name).rfind("airlock-", 0) == 0)
+      ::rmdir((parent + "/" + entry->d_name).c_str());
+  }
+  ::closedir(directory);
+}
+
 }  // namespace
 
 std::optional<std::string> CgroupLimits::unavailable_reason(bool need_memory, bool need_pids) {
@@ -86,6 +99,7 @@ Result<CgroupLimits> CgroupLimits::create(const std::string& sandbox_id,
   if (memory_bytes) {
     std::optional<std::string> parent = controller_dir("memory");
     if (!parent) return Error{"cannot limit memory: " + *unavailable_reason(true, false)};
+    remove_abandoned(*parent);
     limits.memory_dir_ = *parent + leaf;
     if (::mkdir(limits.memory_dir_.c_str(), 0755) != 0) {
       return Error{"cannot create cgroup " + limits.memory_dir_ + ": " + errno_text(errno)};
@@ -106,6 +120,7 @@ Result<CgroupLimits> CgroupLimits::create(const std::string& sandbox_id,
   if (max_pids) {
     std::optional<std::string> parent = controller_dir("pids");
     if (parent) {
+      remove_abandoned(*parent);
       limits.pids_dir_ = *parent + leaf;
       if (::mkdir(limits.pids_dir_.c_str(), 0755) != 0) {
         return Error{"cannot create cgroup " + limits.pids_dir_ + ": " + errno_text(errno)};
