@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <ctime>
 #include <sstream>
 #include <thread>
 
@@ -73,9 +74,14 @@ uint64_t read_keyed(const std::string& path, const std::string& key) {
 void remove_abandoned(const std::string& parent) {
   DIR* directory = ::opendir(parent.c_str());
   if (directory == nullptr) return;
+  const time_t recent = ::time(nullptr) - 60;
   while (dirent* entry = ::readdir(directory)) {
-    if (std::string(entry->d_name).rfind("airlock-", 0) == 0)
-      ::rmdir((parent + "/" + entry->d_name).c_str());
+    if (std::string(entry->d_name).rfind("airlock-", 0) != 0) continue;
+    const std::string path = parent + "/" + entry->d_name;
+    struct stat info {};
+    // Another supervisor may have just created its cgroup and not yet moved its child in.
+    if (::stat(path.c_str(), &info) != 0 || info.st_mtime > recent) continue;
+    ::rmdir(path.c_str());
   }
   ::closedir(directory);
 }
