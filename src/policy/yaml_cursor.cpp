@@ -24,6 +24,31 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return row[b.size()];
 }
 
+// Policies are text: audit events and the policy hash are JSON, which holds only UTF-8.
+bool is_valid_utf8(const std::string& text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    size_t length = byte < 0x80           ? 1
+                    : (byte >> 5) == 0x6  ? 2
+                    : (byte >> 4) == 0xe  ? 3
+                    : (byte >> 3) == 0x1e ? 4
+                                          : 0;
+    if (length == 0 || i + length > text.size()) return false;
+    uint32_t code = length == 1 ? byte : byte & (0x7f >> length);
+    for (size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    const uint32_t minimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code < minimum[length] || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff))
+      return false;
+    i += length;
+  }
+  return true;
+}
+
 std::string suggestion(const std::string& key, std::initializer_list<const char*> known) {
   std::string best;
   size_t best_distance = 3;  // only suggest close spellings
@@ -106,6 +131,7 @@ std::string YamlCursor::string(const YAML::Node& node, const std::string& what) 
   const std::string& value = node.Scalar();
   if (value.empty()) fail(node, what + " must not be empty");
   if (value.find('\0') != std::string::npos) fail(node, what + " must not contain a NUL byte");
+  if (!is_valid_utf8(value)) fail(node, what + " must be valid UTF-8 text");
   return value;
 }
 

@@ -98,6 +98,11 @@ constexpr unsigned long kNamespaceFlags[] = {CLONE_NEWUSER,   CLONE_NEWNS,  CLON
                                              CLONE_NEWNET,    CLONE_NEWIPC, CLONE_NEWUTS,
                                              CLONE_NEWCGROUP, CLONE_NEWTIME};
 
+// libseccomp's SCMP_A0..A5 macros are C99 compound literals; spell the struct out instead.
+scmp_arg_cmp compare(unsigned int argument, scmp_compare op, scmp_datum_t a, scmp_datum_t b = 0) {
+  return scmp_arg_cmp{argument, op, a, b};
+}
+
 Result<Context> new_context(uint32_t default_action) {
   Context context(seccomp_init(default_action), seccomp_release);
   if (!context) return Error{"cannot create the seccomp filter: libseccomp out of memory"};
@@ -146,13 +151,13 @@ Status add_socket_rules(void* context) {
     for (int candidate : kAllowedFamilies) allowed = allowed || candidate == family;
     if (allowed) continue;
     for (const char* name : {"socket", "socketpair"}) {
-      auto arg = SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, static_cast<scmp_datum_t>(family));
+      auto arg = compare(0, SCMP_CMP_MASKED_EQ, kLow32, static_cast<scmp_datum_t>(family));
       if (Status status = add_rule(context, refuse, name, {arg}); !status) return status;
     }
   }
   // AF_NETLINK only as NETLINK_ROUTE: no sock_diag, audit, netfilter or uevent sockets.
-  auto netlink = SCMP_A0(SCMP_CMP_MASKED_EQ, kLow32, static_cast<scmp_datum_t>(AF_NETLINK));
-  auto not_route = SCMP_A2(SCMP_CMP_NE, static_cast<scmp_datum_t>(kNetlinkRoute));
+  auto netlink = compare(0, SCMP_CMP_MASKED_EQ, kLow32, static_cast<scmp_datum_t>(AF_NETLINK));
+  auto not_route = compare(2, SCMP_CMP_NE, static_cast<scmp_datum_t>(kNetlinkRoute));
   return add_rule(context, SCMP_ACT_ERRNO(EPERM), "socket", {netlink, not_route});
 }
 
@@ -197,14 +202,14 @@ Result<std::vector<sock_filter>> build_default_filter() {
   if (Status status = add_rule(ctx, SCMP_ACT_ERRNO(ENOSYS), "clone3"); !status)
     return status.error();
   for (unsigned long flag : kNamespaceFlags) {
-    auto arg = SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag);
+    auto arg = compare(0, SCMP_CMP_MASKED_EQ, flag, flag);
     if (Status status = add_rule(ctx, deny, "clone", {arg}); !status) return status.error();
   }
   // Terminal injection: TIOCSTI pushes input into the terminal, TIOCLINUX can do so on a VT.
   // Compare the low 32 bits only: the kernel ignores the rest (CVE-2017-5226 class of bypass).
   for (unsigned long request :
        {static_cast<unsigned long>(TIOCSTI), static_cast<unsigned long>(TIOCLINUX)}) {
-    auto arg = SCMP_A1(SCMP_CMP_MASKED_EQ, kLow32, request);
+    auto arg = compare(1, SCMP_CMP_MASKED_EQ, kLow32, request);
     if (Status status = add_rule(ctx, deny, "ioctl", {arg}); !status) return status.error();
   }
   if (Status status = add_socket_rules(ctx); !status) return status.error();

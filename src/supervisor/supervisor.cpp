@@ -238,8 +238,8 @@ class Supervision {
     for (;;) {
       int timeout_ms = -1;
       if (plan_.timeout_seconds && !timeout_killed_) timeout_ms = milliseconds_until_deadline();
-      pollfd fds[2] = {{signal_fd, POLLIN, 0},
-                       {report_fd, report_open ? short(POLLIN) : short(0), 0}};
+      // A closed report pipe keeps signalling POLLHUP: leave it out (fd -1) once drained.
+      pollfd fds[2] = {{signal_fd, POLLIN, 0}, {report_open ? report_fd : -1, POLLIN, 0}};
       int ready = ::poll(fds, 2, timeout_ms);
       if (ready < 0 && errno == EINTR) continue;
       if (ready == 0) {

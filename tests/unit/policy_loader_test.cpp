@@ -711,3 +711,26 @@ TEST(PolicyJson, SeedFormFieldsAppear) {
 
 }  // namespace
 }  // namespace airlock::policy
+
+namespace airlock::policy {
+namespace {
+
+// Audit events and the policy hash are JSON; a non-UTF-8 byte must be an input error, not an
+// abort later (found by the policy loader fuzzer).
+TEST(PolicyLoaderErrors, InvalidUtf8IsAnErrorWithLocation) {
+  Result<Policy> policy = load_policy_text(
+      "version: 1\nname: x\naudit:\n  path: a\xff"
+      "b\n",
+      "p.yaml");
+  ASSERT_FALSE(policy);
+  EXPECT_EQ(policy.error().message, "p.yaml:4:9: audit path must be valid UTF-8 text");
+  Result<Policy> overlong =
+      load_policy_text("version: 1\nname: x\naudit:\n  path: \xc0\xaf\n", "p.yaml");
+  ASSERT_FALSE(overlong);
+  Result<Policy> fine =
+      load_policy_text("version: 1\nname: x\naudit:\n  path: caf\xc3\xa9\n", "p.yaml");
+  EXPECT_TRUE(fine) << fine.error().message;
+}
+
+}  // namespace
+}  // namespace airlock::policy
