@@ -222,7 +222,11 @@ void install_forwarders() {
   if (context.idmap_userns_fd >= 0) ::close(context.idmap_userns_fd);
   if (::sethostname("airlock", 7) != 0) report_failure(context, Failure{Step::hostname, errno, -1});
   if (!bring_up_loopback()) report_failure(context, Failure{Step::loopback, errno, -1});
-  // After the supervisor placed us in our cgroup: the sandbox sees that cgroup as its root.
+  // The supervisor moves us into our cgroups while we build the view above (a cgroup v1 attach
+  // can wait ~10 ms for RCU); the sandbox then sees that cgroup as its root.
+  if (context.wait_for_cgroup && !wait_for_go(context)) {
+    report_failure(context, Failure{Step::wait_for_supervisor, errno, -1});
+  }
   if (::unshare(CLONE_NEWCGROUP) != 0)
     report_failure(context, Failure{Step::cgroup_namespace, errno, -1});
   if (!become_sandbox_user(context, failure)) report_failure(context, failure);

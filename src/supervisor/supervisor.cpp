@@ -172,6 +172,7 @@ class Supervision {
     context.landlock_abi = landlock_abi;
     context.cap_last_cap = sandbox::last_capability();
     context.original_mask = original;
+    context.wait_for_cgroup = cgroups.has_value();
 
     // Started by root, the user namespace comes last (see child.cpp): the others are created
     // by real root so that the sandbox user owns none of them.
@@ -196,10 +197,11 @@ class Supervision {
                                                    plan_.sandbox_gid, ::getgid(), true);
       if (!mapped) return abort_child(mapped.error().message);
     }
+    if (!release(sync_write.get())) return abort_child("the sandbox died during set-up");
     if (cgroups) {
       if (Status added = cgroups->add(child); !added) return abort_child(added.error().message);
+      if (!release(sync_write.get())) return abort_child("the sandbox died during set-up");
     }
-    if (!release(sync_write.get())) return abort_child("the sandbox died during set-up");
 
     int exit_code = supervise(report_read.get(), sync_write.get(), signals.get(), layers);
     ::sigprocmask(SIG_SETMASK, &original, nullptr);
