@@ -1579,7 +1579,8 @@ TEST_F(Filesystem, RedirectGitCommonDirectory) {
   // .git/commondir does not exist at the start, so (as for .profile above) it cannot be bound
   // read-only; airlock moves what the sandbox created aside when it ends.
   Outcome in = inside({"git-commondir"}, in_workspace(workspace));
-  EXPECT_TRUE(contains(in.output, "moved it to .git/commondir.airlock-quarantine-")) << in.describe();
+  EXPECT_TRUE(contains(in.output, "moved it to .git/commondir.airlock-quarantine-"))
+      << in.describe();
   EXPECT_FALSE(exists(workspace + "/.git/commondir"))
       << "the sandbox wrote .git/commondir on the host";
   if (!proof_hooks.empty()) {

@@ -27,7 +27,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string_view text(reinterpret_cast<const char*>(data), size);
   const std::string file_name = "fuzz.yaml";
 
-  airlock::Result<airlock::policy::Policy> first = airlock::policy::load_policy_text(text, file_name);
+  airlock::Result<airlock::policy::Policy> first =
+      airlock::policy::load_policy_text(text, file_name);
   if (!first) {
     // Errors are one line a user can act on, located in the file they wrote (or a profile).
     if (first.error().message.empty()) invariant_broken("empty error message", text);
@@ -37,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // (nlohmann::json throws type_error 316 on strings that are not valid UTF-8).
   const std::string first_json = airlock::policy::to_json(*first).dump();
 
-  airlock::Result<airlock::policy::Policy> second = airlock::policy::load_policy_text(text, file_name);
+  airlock::Result<airlock::policy::Policy> second =
+      airlock::policy::load_policy_text(text, file_name);
   if (!second) {
     invariant_broken("loaded once, then failed: " + second.error().message, text);
   }
