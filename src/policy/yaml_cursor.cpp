@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -171,27 +172,15 @@ std::vector<std::string> YamlCursor::string_list(const YAML::Node& node,
 
 uint64_t YamlCursor::duration_seconds(const YAML::Node& node, const std::string& what) const {
   const std::string text = string(node, what);
+  static constexpr std::pair<char, uint64_t> kUnits[] = {
+      {'s', 1}, {'m', 60}, {'h', 3600}, {'d', 86400}};
   uint64_t multiplier = 1;
   std::string digits = text;
-  switch (text.back()) {
-    case 's':
-      multiplier = 1;
+  for (const auto& [unit, seconds] : kUnits) {
+    if (text.back() == unit) {
+      multiplier = seconds;
       digits.pop_back();
-      break;
-    case 'm':
-      multiplier = 60;
-      digits.pop_back();
-      break;
-    case 'h':
-      multiplier = 3600;
-      digits.pop_back();
-      break;
-    case 'd':
-      multiplier = 86400;
-      digits.pop_back();
-      break;
-    default:
-      break;
+    }
   }
   uint64_t value = 0;
   auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);

@@ -43,7 +43,9 @@ void say(const std::string& line) {
 
 struct Layers {
   std::vector<std::string> enforced;
-  std::vector<std::string> missing;  // each "layer: why"
+  std::vector<std::string> missing;       // each "layer: why"
+  std::optional<uint64_t> cgroup_memory;  // bytes, when a memory cgroup can be used
+  std::optional<uint32_t> cgroup_pids;    // when a pids cgroup can be used
 };
 
 Layers assess_layers(const LaunchPlan& plan, int landlock_abi) {
@@ -65,17 +67,19 @@ Layers assess_layers(const LaunchPlan& plan, int landlock_abi) {
   if (plan.max_pids) layers.enforced.push_back(fmt::format("pids:rlimit-nproc={}", *plan.max_pids));
   if (plan.max_open_files)
     layers.enforced.push_back(fmt::format("files:rlimit-nofile={}", *plan.max_open_files));
-  std::optional<std::string> cgroup_problem =
-      sandbox::CgroupLimits::unavailable_reason(plan.max_memory_bytes.has_value(), false);
+  // Decided once here; run() creates exactly the cgroups this list claims.
   if (plan.max_memory_bytes) {
-    if (cgroup_problem) {
-      layers.missing.push_back("memory limit: " + *cgroup_problem);
+    if (std::optional<std::string> problem =
+            sandbox::CgroupLimits::unavailable_reason(true, false)) {
+      layers.missing.push_back("memory limit: " + *problem);
     } else {
+      layers.cgroup_memory = plan.max_memory_bytes;
       layers.enforced.push_back(
           fmt::format("memory:cgroup-v1={}MiB", *plan.max_memory_bytes >> 20));
     }
   }
   if (plan.max_pids && !sandbox::CgroupLimits::unavailable_reason(false, true)) {
+    layers.cgroup_pids = plan.max_pids;
     layers.enforced.push_back(fmt::format("pids:cgroup-v1={}", *plan.max_pids));
   }
   if (plan.timeout_seconds)
@@ -124,13 +128,9 @@ class Supervision {
 
   int run(const Layers& layers, int landlock_abi) {
     std::optional<sandbox::CgroupLimits> cgroups;
-    const bool want_cgroup =
-        plan_.max_memory_bytes.has_value() ||
-        (plan_.max_pids && !sandbox::CgroupLimits::unavailable_reason(false, true));
-    if (want_cgroup &&
-        !(plan_.max_memory_bytes && sandbox::CgroupLimits::unavailable_reason(true, false))) {
+    if (layers.cgroup_memory || layers.cgroup_pids) {
       auto created =
-          sandbox::CgroupLimits::create(plan_.sandbox_id, plan_.max_memory_bytes, plan_.max_pids);
+          sandbox::CgroupLimits::create(plan_.sandbox_id, layers.cgroup_memory, layers.cgroup_pids);
       if (!created) return fail(created.error().message);
       cgroups.emplace(std::move(created).value());
     }
