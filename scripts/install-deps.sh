@@ -11,6 +11,9 @@ packages=(
   libcli11-dev        # command-line parsing
   libfmt-dev          # formatting of messages and events
   libssl-dev          # SHA-256 of the policy (OpenSSL EVP); TLS in the egress proxy later
+  libnftables-dev     # the transparent-capture ruleset inside the sandbox's network namespace
+  libc-ares-dev       # asynchronous DNS for the egress proxy (no blocking call on its loop)
+  libidn2-dev         # UTS#46 host normalisation (IDN to ASCII) before policy matching
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(
@@ -19,6 +22,9 @@ if [ "${1:-}" = "--test" ]; then
     clang-format clang-tidy   # format and lint gates
     python3 util-linux bsdutils procps  # test clients, setpriv, script(1), pgrep
     hyperfine bubblewrap time  # bench/startup compares against bwrap
+    libbenchmark-dev    # bench/*_bench.cpp (host matcher)
+    dnsmasq-base bind9-dnsutils curl wget git nodejs iproute2 nftables openssl  # egress tests: upstream DNS, real clients
+    squid tinyproxy wrk # bench/egress compares the proxy against squid and tinyproxy
   )
 fi
 missing=()

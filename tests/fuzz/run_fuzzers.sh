@@ -18,10 +18,13 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 build="${AIRLOCK_FUZZ_BUILD_DIR:-$root/build-fuzz}"
 artifacts="${AIRLOCK_FUZZ_ARTIFACTS:-$build/fuzz-artifacts}"
 
-# name of the fuzzer target : seed corpus under tests/fuzz/corpus/ : dictionary under tests/fuzz/
-fuzzers=(
-  "policy_loader_fuzzer:policy_loader:policy.dict"
-)
+# Every tests/fuzz/NAME_fuzzer.cpp is a target; its seeds are in corpus/NAME, the inputs that once
+# crashed it in regressions/NAME, and its dictionary (optional) is NAME.dict.
+fuzzers=()
+for source in "$root"/tests/fuzz/*_fuzzer.cpp; do
+  base="$(basename "$source" .cpp)"
+  fuzzers+=("$base:${base%_fuzzer}:${base%_fuzzer}.dict")
+done
 
 # --- toolchain -------------------------------------------------------------------------------
 if ! command -v clang++ >/dev/null 2>&1 || ! command -v ninja >/dev/null 2>&1; then
