@@ -25,6 +25,13 @@ int run_main(int argc, char** argv) {
   run_app->add_flag("--verbose", run.verbose, "Say which layers were enforced");
   run_app->add_flag("--allow-degraded", run.allow_degraded,
                     "Run even if a layer cannot be enforced");
+  run_app
+      ->add_option("--allow", run.allow,
+                   "Allow HOST:PORT through the egress proxy (repeatable; implies allowlist)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  run_app->add_option("--dns-upstream", run.dns_upstream,
+                      "Resolver for allowed names, IP[:PORT] (default: the host's)");
   run_app->add_option("command", run.command, "CMD [ARGS...] (after --)")->required();
   run_app->prefix_command(false);
 

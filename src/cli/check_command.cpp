@@ -18,14 +18,31 @@ std::string paths(const std::vector<policy::PathEntry>& entries) {
   return out;
 }
 
+std::string rule_text(const policy::NetworkRule& rule) {
+  bool ipv6 = rule.host.find(':') != std::string::npos && rule.host.find('/') == std::string::npos;
+  return ipv6 ? fmt::format("[{}]:{}", rule.host, rule.port)
+              : fmt::format("{}:{}", rule.host, rule.port);
+}
+
 void print_capability_table(const policy::Policy& policy) {
   const policy::ProcessPolicy& process = policy.process;
   auto row = [](const char* what, const std::string& value) {
     fmt::print("  {:<14} {}\n", what, value);
   };
-  row("network", policy.network.mode == policy::NetworkMode::deny_all
-                     ? "none: only the sandbox's own loopback (deny_all)"
-                     : std::string(policy::to_string(policy.network.mode)));
+  const policy::NetworkPolicy& network = policy.network;
+  if (network.mode == policy::NetworkMode::allowlist) {
+    row("network", fmt::format("allowlist through airlock's proxy ({} allowed, {} denied; internal "
+                               "addresses {}; DNS via {})",
+                               network.allow.size(), network.deny.size(),
+                               network.deny_internal ? "denied unless listed" : "allowed",
+                               network.dns_upstream.value_or("the host's resolver")));
+    for (const policy::NetworkRule& rule : network.allow) row("  allow", rule_text(rule));
+    for (const policy::NetworkRule& rule : network.deny) row("  deny", rule_text(rule));
+  } else {
+    row("network", network.mode == policy::NetworkMode::deny_all
+                       ? "none: only the sandbox's own loopback (deny_all)"
+                       : std::string(policy::to_string(network.mode)));
+  }
   row("workspace", policy.workspace + " (read-write)");
   row("read-only", paths(policy.filesystem.read_only));
   row("read-write", paths(policy.filesystem.read_write));

@@ -15,6 +15,8 @@ struct RunArguments {
   std::optional<std::string> audit_path;
   bool verbose = false;
   bool allow_degraded = false;
+  std::vector<std::string> allow;  // --allow HOST:PORT, added to the policy's allowlist
+  std::optional<std::string> dns_upstream;
   std::vector<std::string> command;
 };
 

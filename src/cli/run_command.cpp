@@ -1,12 +1,40 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "policy/network_rule.h"
 #include "policy/policy_loader.h"
 #include "policy/run_support.h"
 #include "sandbox/launch_plan.h"
 #include "supervisor/supervisor.h"
 
 namespace airlock::cli {
+namespace {
+
+// --allow and --dns-upstream: quick additions on top of the policy, validated like its entries.
+std::optional<std::string> apply_network_options(const RunArguments& arguments,
+                                                 policy::Policy& policy) {
+  for (const std::string& text : arguments.allow) {
+    policy::NetworkRuleParse parsed = policy::parse_network_rule(text);
+    if (!parsed.rule) return "--allow: " + parsed.problem;
+    policy::NetworkRule rule = *parsed.rule;
+    rule.where = policy::SourceLocation{"--allow " + text, 0, 0};
+    policy.network.allow.push_back(rule);
+    policy.network.mode = policy::NetworkMode::allowlist;
+  }
+  if (arguments.dns_upstream) {
+    if (!policy::valid_dns_upstream(*arguments.dns_upstream)) {
+      return "--dns-upstream '" + *arguments.dns_upstream +
+             "' is not an IP address with an optional port; write e.g. 127.0.0.1:5353";
+    }
+    if (policy.network.mode != policy::NetworkMode::allowlist) {
+      return "--dns-upstream needs an allowlist (network mode: allowlist, or --allow HOST:PORT)";
+    }
+    policy.network.dns_upstream = arguments.dns_upstream;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
 
 int run_command(const RunArguments& arguments) {
   if (arguments.policy_file && arguments.profile) {
@@ -22,7 +50,11 @@ int run_command(const RunArguments& arguments) {
     fmt::print(stderr, "{}\n", loaded.error().message);
     return supervisor::kExitBadInput;
   }
-  const policy::Policy& policy = *loaded;
+  policy::Policy policy = std::move(loaded).value();
+  if (std::optional<std::string> problem = apply_network_options(arguments, policy)) {
+    fmt::print(stderr, "airlock: {}\n", *problem);
+    return supervisor::kExitBadInput;
+  }
   std::vector<std::string> unsupported = policy::unsupported_features(policy);
   if (!unsupported.empty()) {
     for (const std::string& line : unsupported) fmt::print(stderr, "{}\n", line);

@@ -69,6 +69,42 @@ bool is_cidr(const std::string& text, bool* ipv6) {
 
 }  // namespace
 
+std::optional<DnsUpstream> parse_dns_upstream(const std::string& text) {
+  std::string address = text;
+  std::string port_text;
+  if (!text.empty() && text.front() == '[') {
+    size_t close = text.find(']');
+    if (close == std::string::npos) return std::nullopt;
+    address = text.substr(1, close - 1);
+    if (close + 1 < text.size()) {
+      if (text[close + 1] != ':') return std::nullopt;
+      port_text = text.substr(close + 2);
+      if (port_text.empty()) return std::nullopt;
+    }
+    if (!is_ipv6(address)) return std::nullopt;
+  } else if (!is_ipv6(text)) {
+    size_t colon = text.find(':');
+    if (colon != std::string::npos) {
+      address = text.substr(0, colon);
+      port_text = text.substr(colon + 1);
+      if (port_text.empty()) return std::nullopt;
+    }
+    if (!is_ipv4(address)) return std::nullopt;
+  }
+  DnsUpstream upstream{address, 53};
+  if (!port_text.empty()) {
+    unsigned port = 0;
+    auto [end, error] =
+        std::from_chars(port_text.data(), port_text.data() + port_text.size(), port);
+    if (error != std::errc() || end != port_text.data() + port_text.size() || port == 0 ||
+        port > 65535) {
+      return std::nullopt;
+    }
+    upstream.port = static_cast<uint16_t>(port);
+  }
+  return upstream;
+}
+
 NetworkRuleParse parse_network_rule(const std::string& text) {
   size_t colon = text.rfind(':');
   if (colon == std::string::npos || colon == 0) {

@@ -15,4 +15,14 @@ struct NetworkRuleParse {
 };
 NetworkRuleParse parse_network_rule(const std::string& text);
 
+// A DNS upstream: "IP" (port 53), "IPv4:PORT" or "[IPv6]:PORT"; strict address spellings only.
+struct DnsUpstream {
+  std::string address;  // canonical text, no brackets
+  uint16_t port = 53;
+};
+std::optional<DnsUpstream> parse_dns_upstream(const std::string& text);
+inline bool valid_dns_upstream(const std::string& text) {
+  return parse_dns_upstream(text).has_value();
+}
+
 }  // namespace airlock::policy

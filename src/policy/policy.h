@@ -45,6 +45,10 @@ struct NetworkPolicy {
   std::vector<NetworkRule> deny;
   std::vector<PathEntry> unix_sockets;
   bool deny_internal = true;
+  // Where the proxy resolves allowed names: "IP" or "IP:PORT" (default: the host's resolv.conf).
+  std::optional<std::string> dns_upstream;
+  SourceLocation dns_upstream_where;
+  uint32_t max_connections = 1024;  // concurrent proxied connections of one sandbox
 };
 
 struct PublishRule {

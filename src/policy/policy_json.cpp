@@ -59,7 +59,10 @@ nlohmann::json to_json(const Policy& policy) {
         {"allow", rules(policy.network.allow)},
         {"deny", rules(policy.network.deny)},
         {"unix_sockets", paths(policy.network.unix_sockets)},
-        {"internal", policy.network.deny_internal ? "deny" : "allow"}}},
+        {"internal", policy.network.deny_internal ? "deny" : "allow"},
+        {"dns_upstream", policy.network.dns_upstream ? nlohmann::json(*policy.network.dns_upstream)
+                                                     : nlohmann::json(nullptr)},
+        {"max_connections", policy.network.max_connections}}},
       {"publish", publish},
       {"process",
        {{"syscalls", process.syscalls.use_default ? nlohmann::json("default")

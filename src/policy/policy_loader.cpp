@@ -96,6 +96,17 @@ NetworkMode network_mode(const YamlCursor& yaml, const YAML::Node& node) {
   yaml.fail(node, "network mode '" + mode + "' is unknown; write deny_all, allowlist or observe");
 }
 
+// "IP" or "IP:PORT" ("[v6]:PORT"): the resolver the proxy asks for allowed names.
+std::string dns_upstream(const YamlCursor& yaml, const YAML::Node& node) {
+  std::string text = yaml.string(node, "network dns_upstream");
+  if (!valid_dns_upstream(text)) {
+    yaml.fail(node, "network dns_upstream '" + text +
+                        "' is not an IP address with an optional port; write e.g. 127.0.0.1:5353 "
+                        "or [::1]:53");
+  }
+  return text;
+}
+
 std::string unix_socket_path(const YamlCursor& yaml, const YAML::Node& node,
                              const std::string& what) {
   std::string raw = yaml.string(node, what);
@@ -186,7 +197,8 @@ class PolicyBuilder {
   void apply_network(const YAML::Node& node) {
     NetworkPolicy& network = policy_.network;
     yaml_.for_each_key(
-        node, "network", {"mode", "allow", "deny", "unix_sockets", "internal"},
+        node, "network",
+        {"mode", "allow", "deny", "unix_sockets", "internal", "dns_upstream", "max_connections"},
         [&](const std::string& key, const YAML::Node& value) {
           if (key == "mode") {
             network.mode = network_mode(yaml_, value);
@@ -206,6 +218,12 @@ class PolicyBuilder {
               yaml_.fail(value, "network internal must be deny or allow; got '" + choice + "'");
             }
             network.deny_internal = choice == "deny";
+          } else if (key == "dns_upstream") {
+            network.dns_upstream = dns_upstream(yaml_, value);
+            network.dns_upstream_where = yaml_.where(value);
+          } else if (key == "max_connections") {
+            network.max_connections = static_cast<uint32_t>(
+                yaml_.unsigned_integer(value, "network max_connections", 1, 1000000));
           }
         });
   }
@@ -409,11 +427,26 @@ void apply_document(std::string_view text, const std::string& file_name, Policy&
   }
 }
 
+// Rules under a mode that ignores them would be a silent no-op: say so instead.
+void check_network_mode(const YamlCursor& yaml, const Policy& policy) {
+  const NetworkPolicy& network = policy.network;
+  if (network.mode != NetworkMode::deny_all) return;
+  if (!network.allow.empty()) {
+    yaml.fail_at(network.allow.front().where,
+                 "network allow has no effect with mode deny_all; write mode: allowlist");
+  }
+  if (network.dns_upstream) {
+    yaml.fail_at(network.dns_upstream_where,
+                 "network dns_upstream has no effect with mode deny_all; write mode: allowlist");
+  }
+}
+
 Result<Policy> load_layered(std::string_view text, const std::string& file_name, int depth) {
   try {
     Policy policy;
     apply_document(text, file_name, policy, depth);
     check_syscall_allowlist(YamlCursor(file_name), policy);
+    check_network_mode(YamlCursor(file_name), policy);
     return policy;
   } catch (const LoadFailure& failure) {
     return Error{failure.what()};
@@ -425,6 +458,7 @@ Result<Policy> load_layered(std::string_view text, const std::string& file_name,
 }  // namespace
 
 std::string SourceLocation::to_string() const {
+  if (line == 0) return file;  // a command-line option, not a place in a file
   return file + ":" + std::to_string(line) + ":" + std::to_string(column);
 }
 

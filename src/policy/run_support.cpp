@@ -7,11 +7,9 @@ std::vector<std::string> unsupported_features(const Policy& policy) {
   auto add = [&problems](const SourceLocation& where, const std::string& what) {
     problems.push_back(where.to_string() + ": " + what + " is not supported yet");
   };
-  if (policy.network.mode != NetworkMode::deny_all) {
-    add(policy.network.mode_where, std::string("network mode ") + to_string(policy.network.mode) +
-                                       " (only deny_all runs today; write mode: deny_all)");
+  if (policy.network.mode == NetworkMode::observe) {
+    add(policy.network.mode_where, "network mode observe (write mode: allowlist or deny_all)");
   }
-  if (!policy.network.allow.empty()) add(policy.network.allow.front().where, "network allow");
   if (!policy.network.unix_sockets.empty())
     add(policy.network.unix_sockets.front().where, "network unix_sockets");
   if (!policy.publish.empty()) add(policy.publish.front().where, "publish (bind_address)");

@@ -222,9 +222,10 @@ void install_forwarders() {
   if (context.idmap_userns_fd >= 0) ::close(context.idmap_userns_fd);
   if (::sethostname("airlock", 7) != 0) report_failure(context, Failure{Step::hostname, errno, -1});
   if (!bring_up_loopback()) report_failure(context, Failure{Step::loopback, errno, -1});
-  // The supervisor moves us into our cgroups while we build the view above (a cgroup v1 attach
-  // can wait ~10 ms for RCU); the sandbox then sees that cgroup as its root.
-  if (context.wait_for_cgroup && !wait_for_go(context)) {
+  // The supervisor moves us into our cgroups (a cgroup v1 attach can wait ~10 ms for RCU) and
+  // installs the egress capture in our network namespace while we build the view above; the
+  // sandbox then sees that cgroup as its root, and nothing runs before the capture is in place.
+  if (context.wait_for_setup && !wait_for_go(context)) {
     report_failure(context, Failure{Step::wait_for_supervisor, errno, -1});
   }
   if (::unshare(CLONE_NEWCGROUP) != 0)

@@ -19,8 +19,10 @@ struct ChildContext {
   int idmap_userns_fd = -1;     // root case: user namespace that maps the workspace owner
   int landlock_abi = 0;         // 0: Landlock unavailable (reported up front by the supervisor)
   int cap_last_cap = 40;
-  bool wait_for_cgroup = false;  // a second "go" once the supervisor has moved us into cgroups
-  sigset_t original_mask{};      // the caller's signal mask, restored for the agent
+  // A second "go" once the supervisor has moved us into cgroups and set up the egress side of
+  // our network namespace (routes, nftables, listeners).
+  bool wait_for_setup = false;
+  sigset_t original_mask{};  // the caller's signal mask, restored for the agent
 };
 
 [[noreturn]] void run_child(const ChildContext& context);

@@ -38,6 +38,8 @@ const char* describe(Step step) {
       return "pin the directory";
     case Step::hide:
       return "hide";
+    case Step::file:
+      return "write generated file";
     case Step::seal_root:
       return "make the new root read-only";
     case Step::pivot_root:

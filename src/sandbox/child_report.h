@@ -24,6 +24,7 @@ enum class Step : int32_t {
   protect,
   pin,
   hide,
+  file,
   seal_root,
   pivot_root,
   working_directory,

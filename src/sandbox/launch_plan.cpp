@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <climits>
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "common/errno_text.h"
+#include "egress/sandbox_ports.h"
 #include "policy/policy_json.h"
 #include "seccomp/filter_builder.h"
 
@@ -133,6 +135,38 @@ class PlanBuilder {
     return ok_status();
   }
 
+  // Allowlist mode: the sandbox's resolver is airlock's DNS stub on its own loopback.
+  Status add_egress(const policy::Policy& policy) {
+    if (policy.network.mode != policy::NetworkMode::allowlist) return ok_status();
+    plan_.egress.enabled = true;
+    for (const policy::NetworkRule& rule : policy.network.allow) {
+      if (rule.host != "localhost") continue;
+      if (egress::is_listener_port(rule.port)) {
+        return Error{rule.where.to_string() + ": localhost:" + std::to_string(rule.port) +
+                     " is where airlock's own proxy listens inside the sandbox; carry another "
+                     "port"};
+      }
+      plan_.egress.host_loopback_ports.push_back(rule.port);
+    }
+    // /etc/resolv.conf may be a symlink into /run (systemd-resolved, resolvconf): the generated
+    // file goes where the link leads inside the view, on the sandbox's private /run.
+    std::string target = "/etc/resolv.conf";
+    char resolved[PATH_MAX];
+    if (::realpath(target.c_str(), resolved) != nullptr) {
+      target = resolved;
+    } else {
+      char link[PATH_MAX];
+      ssize_t length = ::readlink(target.c_str(), link, sizeof link - 1);
+      if (length > 0 && link[0] == '/') target.assign(link, static_cast<size_t>(length));
+    }
+    plan_.mounts.push_back({MountKind::file,
+                            fmt::format("# written by airlock: the sandbox's only resolver is "
+                                        "its egress proxy\nnameserver 127.0.0.1\noptions "
+                                        "edns0 trust-ad\n"),
+                            "/newroot" + target, target, false, ""});
+    return ok_status();
+  }
+
   void add_landlock_rules() {
     // Reads: everything the mount layer shows. Writes: only where the mount layer allows them.
     plan_.landlock_rules.push_back({"/", LandlockAccess::read_execute});
@@ -247,6 +281,31 @@ std::vector<std::string> exec_candidates(const std::string& command,
   return candidates;
 }
 
+bool is_proxy_variable(const std::string& variable) {
+  static const char* const kNames[] = {"http_proxy", "https_proxy", "all_proxy", "no_proxy",
+                                       "ftp_proxy"};
+  std::string name = variable.substr(0, variable.find('='));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return std::find(std::begin(kNames), std::end(kNames), name) != std::end(kNames);
+}
+
+// For programs that honour them; the transparent capture holds for those that do not.
+void add_proxy_variables(std::vector<std::string>& environment) {
+  const std::string http = fmt::format("http://127.0.0.1:{}", egress::kHttpProxyPort);
+  const std::string socks = fmt::format("socks5h://127.0.0.1:{}", egress::kSocksPort);
+  const std::string no_proxy = "localhost,127.0.0.1,::1";
+  for (const char* name : {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"}) {
+    environment.push_back(std::string(name) + "=" + http);
+  }
+  for (const char* name : {"ALL_PROXY", "all_proxy"}) {
+    environment.push_back(std::string(name) + "=" + socks);
+  }
+  for (const char* name : {"NO_PROXY", "no_proxy"}) {
+    environment.push_back(std::string(name) + "=" + no_proxy);
+  }
+}
+
 }  // namespace
 
 Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
@@ -275,6 +334,7 @@ Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
   plan.sandbox_gid = plan.started_by_root ? kSandboxGid : ::getgid();
 
   if (Status status = builder.add_filesystem(request.policy); !status) return status.error();
+  if (Status status = builder.add_egress(request.policy); !status) return status.error();
   builder.add_landlock_rules();
 
   const policy::ProcessPolicy& process = request.policy.process;
@@ -298,12 +358,14 @@ Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
   std::string path_variable;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     std::string variable(*entry);
-    if (variable.rfind("AIRLOCK_SANDBOX_", 0) == 0) continue;  // the supervisor sets these
+    if (variable.rfind("AIRLOCK_SANDBOX_", 0) == 0) continue;          // the supervisor sets these
+    if (plan.egress.enabled && is_proxy_variable(variable)) continue;  // ours replace them
     if (variable.rfind("PATH=", 0) == 0) path_variable = variable.substr(5);
     plan.environment.push_back(variable);
   }
   plan.environment.push_back("AIRLOCK_SANDBOX_NAME=" + request.policy.name);
   plan.environment.push_back("AIRLOCK_SANDBOX_ID=" + plan.sandbox_id);
+  if (plan.egress.enabled) add_proxy_variables(plan.environment);
   plan.exec_candidates = exec_candidates(request.argv.front(), path_variable);
   return plan;
 }

@@ -24,6 +24,7 @@ enum class MountKind {
   protect,          // a path inside the writable workspace, bound read-only onto itself
   pin,              // a directory bound onto itself so it cannot be renamed away (EBUSY)
   hide,             // replaced by an empty, read-only directory or file
+  file,             // a read-only file whose content (in `source`) the plan generated
 };
 
 struct MountStep {
@@ -43,6 +44,12 @@ struct LandlockRule {
   LandlockAccess access;
 };
 
+// The egress proxy's side of the sandbox (network.mode: allowlist).
+struct EgressPlan {
+  bool enabled = false;
+  std::vector<uint16_t> host_loopback_ports;  // localhost:PORT rules, carried to the host
+};
+
 struct LaunchPlan {
   policy::Policy policy;
   std::string sandbox_id;  // unique per run; with policy.name, the audit identity
@@ -53,6 +60,7 @@ struct LaunchPlan {
   std::vector<MountStep> mounts;  // in order; parents before children, hidden last
   std::vector<std::string> protect_absent;  // protect entries with nothing to protect yet
   std::vector<LandlockRule> landlock_rules;
+  EgressPlan egress;
 
   // Identity. Started by root the agent runs as kSandboxUid with the workspace idmapped to it.
   bool started_by_root = false;

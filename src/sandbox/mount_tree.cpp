@@ -19,6 +19,7 @@ namespace {
 
 constexpr const char* kStaging = "/tmp";  // any directory: the staging root hides nothing we use
 constexpr const char* kEmptyFile = "/empty";  // in the staging root: the source for hidden files
+constexpr const char* kGeneratedFile = "/generated";  // in the staging root: MountKind::file
 
 int mount_setattr_path(const char* path, unsigned int flags, uint64_t attr_set) {
   struct mount_attr attr {};
@@ -148,6 +149,28 @@ bool attach_idmapped_workspace(const ChildContext& context, const MountStep& ste
   return ok;
 }
 
+// The content goes into a fresh staging file, which is then bound read-only (e.g. resolv.conf).
+bool write_generated_file(const MountStep& step) {
+  ::unlink(kGeneratedFile);  // a previous file step's inode stays bound where it was mounted
+  int fd = ::open(kGeneratedFile, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
+  if (fd < 0) return false;
+  const char* data = step.source.data();
+  size_t left = step.source.size();
+  while (left > 0) {
+    ssize_t n = ::write(fd, data, left);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      int saved = errno;
+      ::close(fd);
+      errno = saved;
+      return false;
+    }
+    data += n;
+    left -= static_cast<size_t>(n);
+  }
+  return ::close(fd) == 0;
+}
+
 bool apply_step(const ChildContext& context, const MountStep& step, Step& kind) {
   const char* target = step.target.c_str();
   switch (step.kind) {
@@ -192,6 +215,11 @@ bool apply_step(const ChildContext& context, const MountStep& step, Step& kind) 
       return (::mount(kEmptyFile, target, nullptr, MS_BIND, nullptr) == 0 &&
               mount_setattr_path(target, 0, MOUNT_ATTR_RDONLY) == 0) ||
              errno == ENOENT;
+    case MountKind::file:
+      kind = Step::file;
+      return write_generated_file(step) && make_mount_point(target, false) &&
+             ::mount(kGeneratedFile, target, nullptr, MS_BIND, nullptr) == 0 &&
+             mount_setattr_path(target, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID) == 0;
   }
   errno = EINVAL;
   return false;

@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,8 @@
 
 #include "audit/audit_log.h"
 #include "common/errno_text.h"
+#include "egress/egress_proxy.h"
+#include "egress/sandbox_network.h"
 #include "sandbox/cgroup_limits.h"
 #include "sandbox/child.h"
 #include "sandbox/child_report.h"
@@ -52,7 +55,9 @@ Layers assess_layers(const LaunchPlan& plan, int landlock_abi) {
   Layers layers;
   layers.enforced = {"namespaces:user,mount,pid,ipc,uts,net,cgroup",
                      "pivot_root",
-                     "network:none (loopback only)",
+                     plan.egress.enabled
+                         ? "network:allowlist (nftables capture -> airlock proxy, DNS stub)"
+                         : "network:none (loopback only)",
                      "capabilities:none",
                      "no_new_privs",
                      "seccomp:default"};
@@ -172,7 +177,7 @@ class Supervision {
     context.landlock_abi = landlock_abi;
     context.cap_last_cap = sandbox::last_capability();
     context.original_mask = original;
-    context.wait_for_cgroup = cgroups.has_value();
+    context.wait_for_setup = cgroups.has_value() || plan_.egress.enabled;
 
     // Started by root, the user namespace comes last (see child.cpp): the others are created
     // by real root so that the sandbox user owns none of them.
@@ -200,10 +205,19 @@ class Supervision {
     if (!release(sync_write.get())) return abort_child("the sandbox died during set-up");
     if (cgroups) {
       if (Status added = cgroups->add(child); !added) return abort_child(added.error().message);
-      if (!release(sync_write.get())) return abort_child("the sandbox died during set-up");
+    }
+    std::unique_ptr<egress::EgressProxy> proxy;
+    if (plan_.egress.enabled) {
+      Result<std::unique_ptr<egress::EgressProxy>> started = start_egress(child);
+      if (!started) return abort_child(started.error().message);
+      proxy = std::move(started).value();
+    }
+    if (context.wait_for_setup && !release(sync_write.get())) {
+      return abort_child("the sandbox died during set-up");
     }
 
     int exit_code = supervise(report_read.get(), sync_write.get(), signals.get(), layers);
+    if (proxy) proxy->stop();  // every open connection gets its close event before the exit
     ::sigprocmask(SIG_SETMASK, &original, nullptr);
     quarantine_created();
     record_exit(exit_code,
@@ -215,6 +229,25 @@ class Supervision {
   int fail(const std::string& line) {
     say(line);
     return kExitSetupFailed;
+  }
+
+  // Routes, nftables capture and listeners inside the sandbox's network namespace, then the
+  // proxy that serves them from here (the host namespace).
+  Result<std::unique_ptr<egress::EgressProxy>> start_egress(pid_t child) {
+    Result<egress::SandboxListeners> listeners = egress::install_sandbox_capture(
+        child, !plan_.started_by_root, plan_.egress.host_loopback_ports);
+    if (!listeners) return listeners.error();
+    // Thousands of tunnels need thousands of descriptors (the sandbox's own limit is separate).
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+      files.rlim_cur = files.rlim_max;
+      ::setrlimit(RLIMIT_NOFILE, &files);
+    }
+    Result<std::unique_ptr<egress::EgressProxy>> proxy = egress::EgressProxy::create(
+        std::move(listeners).value(), plan_.policy.network, audit_, child);
+    if (!proxy) return proxy.error();
+    proxy.value()->start();
+    return std::move(proxy).value();
   }
 
   int abort_child(const std::string& line) {

@@ -1,0 +1,62 @@
+// The proxy's single event loop: epoll for readiness, a deadline-ordered timer list, and
+// deferred work that runs after the current batch of events (so a session can be destroyed
+// from inside its own callback). No per-connection thread; nothing here blocks but epoll_wait.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "common/result.h"
+#include "common/unique_fd.h"
+
+namespace airlock::egress {
+
+class EventLoop {
+ public:
+  using Clock = std::chrono::steady_clock;
+  using Callback = std::function<void()>;
+  // Receives the epoll events of one watched descriptor.
+  class Handler {
+   public:
+    virtual void on_ready(int fd, uint32_t events) = 0;
+
+   protected:
+    ~Handler() = default;
+  };
+
+  static Result<std::unique_ptr<EventLoop>> create();
+
+  // EPOLLIN / EPOLLOUT (level-triggered). `events` 0 keeps the fd registered but quiet.
+  Status watch(int fd, uint32_t events, Handler* handler);
+  void modify(int fd, uint32_t events);
+  void forget(int fd);  // before the fd is closed
+
+  uint64_t add_timer(Clock::time_point when, Callback callback);
+  void cancel_timer(uint64_t id);
+  void defer(Callback callback);  // after the current batch of events
+
+  void run();   // until stop()
+  void stop();  // from any thread
+
+ private:
+  EventLoop(UniqueFd epoll, UniqueFd wake) : epoll_(std::move(epoll)), wake_(std::move(wake)) {}
+  int milliseconds_to_next_timer() const;
+  void run_due_timers();
+  void run_deferred();
+
+  UniqueFd epoll_;
+  UniqueFd wake_;                   // eventfd: stop() from another thread
+  std::vector<Handler*> handlers_;  // indexed by fd
+  std::multimap<Clock::time_point, uint64_t> timer_order_;
+  std::unordered_map<uint64_t, std::pair<Clock::time_point, Callback>> timers_;
+  uint64_t next_timer_id_ = 1;
+  std::vector<Callback> deferred_;
+  bool stopping_ = false;
+};
+
+}  // namespace airlock::egress

@@ -1,0 +1,29 @@
+#include "egress/proxy_context.h"
+
+#include <fmt/format.h>
+
+#include "egress/ip_address.h"
+#include "egress/socket_owner.h"
+
+namespace airlock::egress {
+
+std::string endpoint_text(const sockaddr_storage& address) {
+  std::optional<IpAddress> ip =
+      IpAddress::from_sockaddr(reinterpret_cast<const sockaddr*>(&address), sizeof address);
+  if (!ip) return "?";
+  return ip->is_v4() ? fmt::format("{}:{}", ip->to_string(), port_of(address))
+                     : fmt::format("[{}]:{}", ip->to_string(), port_of(address));
+}
+
+nlohmann::json client_process(const ProxyContext& context, const sockaddr_storage& client) {
+  if (context.sock_diag_fd < 0) return nullptr;
+  std::optional<SocketOwner> owner =
+      find_socket_owner(context.sock_diag_fd, client, context.sandbox_pid);
+  if (!owner) return nullptr;
+  return {{"pid", owner->sandbox_pid},
+          {"host_pid", owner->host_pid},
+          {"exe", owner->exe},
+          {"argv", owner->argv}};
+}
+
+}  // namespace airlock::egress

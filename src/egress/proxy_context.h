@@ -1,0 +1,42 @@
+// What every session of one sandbox's proxy shares: the loop, the resolver, the decisions, the
+// names the DNS stub handed out, the audit trail, and how to find the process behind a socket.
+#pragma once
+
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "audit/audit_log.h"
+#include "egress/destination_policy.h"
+#include "egress/dns_map.h"
+#include "egress/dns_resolver.h"
+#include "egress/event_loop.h"
+
+namespace airlock::egress {
+
+struct ProxyContext {
+  EventLoop& loop;
+  DnsResolver& resolver;
+  const DestinationPolicy& policy;
+  DnsMap& dns_map;
+  const audit::AuditLog& audit;
+  int sock_diag_fd = -1;
+  pid_t sandbox_pid = 0;
+  // True while the session with this id exists (asynchronous callbacks check before acting).
+  std::function<bool(uint64_t)> session_alive;
+  // Destroys the session after the current batch of events.
+  std::function<void(uint64_t)> release_session;
+};
+
+// "127.0.0.1:5432", "[::1]:53".
+std::string endpoint_text(const sockaddr_storage& address);
+// {"pid", "sandbox_pid", "exe", "argv"} of the sandbox process holding the client socket, or
+// null when it cannot be found (it may already have closed the socket).
+nlohmann::json client_process(const ProxyContext& context, const sockaddr_storage& client);
+
+}  // namespace airlock::egress

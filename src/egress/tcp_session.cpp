@@ -1,0 +1,551 @@
+#include "egress/tcp_session.h"
+
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include <fmt/format.h>
+
+#include "common/errno_text.h"
+#include "egress/address_class.h"
+#include "egress/host_name.h"
+#include "egress/http_request.h"
+#include "egress/socks5_message.h"
+
+namespace airlock::egress {
+namespace {
+
+constexpr auto kIntakeTimeout = std::chrono::seconds(10);
+constexpr auto kConnectTimeout = std::chrono::seconds(10);
+constexpr auto kIdleTimeout = std::chrono::seconds(900);
+constexpr size_t kMaxIntake = 16384 + 1024;
+
+const char* status_text(int status) {
+  switch (status) {
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 414:
+      return "URI Too Long";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Error";
+  }
+}
+
+// Header values must stay one line: the reason is ours, but it may quote client bytes.
+std::string header_safe(const std::string& text) {
+  std::string out;
+  for (char c : text) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
+std::string http_answer(int status, const std::string& reason) {
+  const std::string body = "airlock: " + header_safe(reason) + "\n";
+  return fmt::format(
+      "HTTP/1.1 {} {}\r\nX-Airlock-Reason: {}\r\nContent-Type: text/plain\r\n"
+      "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
+      status, status_text(status), header_safe(reason), body.size(), body);
+}
+
+std::string bytes_of(const std::array<uint8_t, 10>& reply) {
+  return std::string(reinterpret_cast<const char*>(reply.data()), reply.size());
+}
+
+std::optional<sockaddr_storage> original_destination(int fd, sa_family_t family) {
+  sockaddr_storage address{};
+  socklen_t length = sizeof address;
+  int level = family == AF_INET6 ? SOL_IPV6 : SOL_IP;
+  int option = family == AF_INET6 ? IP6T_SO_ORIGINAL_DST : SO_ORIGINAL_DST;
+  if (::getsockopt(fd, level, option, &address, &length) != 0) return std::nullopt;
+  return address;
+}
+
+}  // namespace
+
+TcpSession::TcpSession(ProxyContext& context, uint64_t id, Via via, UniqueFd client,
+                       const sockaddr_storage& peer)
+    : context_(context),
+      id_(id),
+      via_(via),
+      client_(std::move(client)),
+      peer_(peer),
+      started_(std::chrono::steady_clock::now()) {}
+
+TcpSession::~TcpSession() {
+  if (timer_ != 0) context_.loop.cancel_timer(timer_);
+  relay_.reset();  // forgets its sockets before they close
+  if (client_.valid()) context_.loop.forget(client_.get());
+  if (upstream_.valid()) context_.loop.forget(upstream_.get());
+}
+
+std::string TcpSession::via_text() const {
+  switch (via_) {
+    case Via::transparent:
+      return "transparent";
+    case Via::http_proxy:
+      return forward_proxy_ ? "http_forward" : "http_connect";
+    case Via::socks5:
+      return "socks5";
+  }
+  return "?";
+}
+
+nlohmann::json TcpSession::describe() const {
+  nlohmann::json fields = {{"connection", id_},
+                           {"via", via_text()},
+                           {"host", host_},
+                           {"port", port_},
+                           {"client", endpoint_text(peer_)}};
+  if (!resolved_.empty()) {
+    nlohmann::json resolved = nlohmann::json::array();
+    for (const IpAddress& address : resolved_) resolved.push_back(address.to_string());
+    fields["resolved"] = resolved;
+  }
+  if (dialled_) fields["address"] = endpoint_text(*dialled_);
+  if (filter_ != nullptr) {
+    const FirstBytes& first = filter_->first_bytes();
+    fields["protocol"] = first.protocol;
+    if (first.sni) fields["sni"] = *first.sni;
+    if (first.http_host) fields["http_host"] = *first.http_host;
+  }
+  return fields;
+}
+
+void TcpSession::start() {
+  timer_ = context_.loop.add_timer(std::chrono::steady_clock::now() + kIntakeTimeout, [this] {
+    timer_ = 0;
+    if (stage_ == Stage::intake) deny("no complete request within 10 s", "", 408);
+  });
+  if (via_ == Via::transparent) {
+    decide_transparent();
+    return;
+  }
+  if (!context_.loop.watch(client_.get(), EPOLLIN, this)) finish("cannot watch the client");
+}
+
+void TcpSession::refuse_over_limit(uint32_t limit) {
+  deny(fmt::format("the sandbox already has {} proxied connections (network max_connections)",
+                   limit),
+       "", 503, socks5_reply::general_failure);
+}
+
+void TcpSession::on_ready(int fd, uint32_t events) {
+  if (stage_ == Stage::intake && fd == client_.get()) {
+    read_intake();
+  } else if (stage_ == Stage::connecting && fd == upstream_.get()) {
+    int error = 0;
+    socklen_t length = sizeof error;
+    ::getsockopt(upstream_.get(), SOL_SOCKET, SO_ERROR, &error, &length);
+    if (error == 0 && (events & EPOLLOUT) != 0) {
+      on_connected();
+    } else {
+      context_.loop.forget(upstream_.get());
+      upstream_.reset();
+      fail_upstream(errno_text(error != 0 ? error : ECONNREFUSED));
+    }
+  } else if (fd == client_.get() && (events & (EPOLLHUP | EPOLLERR)) != 0) {
+    finish("client closed during set-up");
+  }
+}
+
+// ---- intake ----------------------------------------------------------------------------------
+
+void TcpSession::read_intake() {
+  char chunk[4096];
+  ssize_t n = ::recv(client_.get(), chunk, sizeof chunk, 0);
+  if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+    finish("client closed before its request");
+    return;
+  }
+  if (n < 0) return;
+  intake_.append(chunk, static_cast<size_t>(n));
+  if (via_ == Via::http_proxy) {
+    parse_http_intake();
+  } else {
+    parse_socks_intake();
+  }
+}
+
+void TcpSession::parse_http_intake() {
+  HttpRequestParse parsed = parse_http_request_head(intake_);
+  if (parsed.status == ParseStatus::need_more) {
+    if (intake_.size() > kMaxIntake) deny("request head too large", "", 431);
+    return;
+  }
+  if (parsed.status == ParseStatus::invalid) {
+    deny("malformed HTTP request: " + parsed.problem, "", parsed.http_status);
+    return;
+  }
+  const HttpRequestHead& head = parsed.head;
+  intake_used_ = head.head_length;
+  if (head.method == "CONNECT") {
+    decide_host(head.target_host, head.target_port);
+  } else if (head.form == RequestTargetForm::absolute) {
+    forward_proxy_ = true;
+    intake_used_ = 0;  // the filter rewrites this head (and every later one) for the origin
+    decide_host(head.target_host, head.target_port);
+  } else {
+    deny("not a proxy request: use CONNECT host:port or an absolute http:// URL", "", 400);
+  }
+}
+
+void TcpSession::parse_socks_intake() {
+  auto bytes =
+      std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(intake_.data()), intake_.size());
+  if (!socks_greeted_) {
+    Socks5GreetingParse greeting = parse_socks5_greeting(bytes);
+    if (greeting.status == ParseStatus::need_more) return;
+    if (greeting.status == ParseStatus::invalid || !greeting.greeting.offers_no_auth) {
+      answer_client(std::string(reinterpret_cast<const char*>(kSocks5NoAcceptableMethod.data()),
+                                kSocks5NoAcceptableMethod.size()));
+      deny(greeting.status == ParseStatus::invalid
+               ? "malformed SOCKS5 greeting: " + greeting.problem
+               : "SOCKS5 client offers no method airlock "
+                 "accepts (only 'no authentication')",
+           "", 400, 0xff);
+      return;
+    }
+    answer_client(std::string(reinterpret_cast<const char*>(kSocks5ChooseNoAuth.data()),
+                              kSocks5ChooseNoAuth.size()));
+    socks_greeted_ = true;
+    intake_.erase(0, greeting.greeting.length);
+    if (intake_.empty()) return;
+    bytes =
+        std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(intake_.data()), intake_.size());
+  }
+  Socks5RequestParse request = parse_socks5_request(bytes);
+  if (request.status == ParseStatus::need_more) return;
+  if (request.status == ParseStatus::invalid) {
+    deny("malformed SOCKS5 request: " + request.problem, "", 400, request.reply_code);
+    return;
+  }
+  if (request.request.command != 1) {
+    deny("SOCKS5 command " + std::to_string(request.request.command) +
+             " is not supported (only CONNECT)",
+         "", 400, socks5_reply::command_not_supported);
+    return;
+  }
+  intake_used_ = request.request.length;
+  decide_host(
+      request.request.address ? request.request.address->to_string() : request.request.domain,
+      request.request.port);
+}
+
+void TcpSession::decide_transparent() {
+  std::optional<sockaddr_storage> original = original_destination(client_.get(), peer_.ss_family);
+  std::optional<IpAddress> address =
+      original ? IpAddress::from_sockaddr(reinterpret_cast<sockaddr*>(&*original), sizeof *original)
+               : std::nullopt;
+  if (!address) {
+    deny("no original destination (a direct connection to airlock's listener)");
+    return;
+  }
+  port_ = port_of(*original);
+  host_ = address->to_string();
+  if (classify_address(*address).kind == AddressClass::loopback) {
+    // Only localhost:PORT rules redirect loopback here; they lead to the host's loopback.
+    host_ = "localhost";
+    Decision decision = context_.policy.decide_name("localhost", port_);
+    if (!decision.allowed) {
+      deny("the sandbox's loopback port " + std::to_string(port_) + " is not carried to the host",
+           decision.rule);
+      return;
+    }
+    candidates_ = {*address};
+    allow(decision.reason, decision.rule);
+    dial_next();
+    return;
+  }
+  // An address the DNS stub gave out is decided by the name(s) it was given for.
+  std::string first_reason;
+  std::string first_rule;
+  for (const std::string& name : context_.dns_map.names_for(*address)) {
+    Decision decision = context_.policy.decide_name(name, port_);
+    if (decision.allowed) {
+      if (names_.empty()) first_rule = decision.rule;
+      names_.push_back(name);
+    } else if (first_reason.empty()) {
+      first_reason = decision.reason;
+      if (first_rule.empty()) first_rule = decision.rule;
+      host_ = name;
+    }
+  }
+  if (!names_.empty()) {
+    host_ = names_.front();
+    resolved_ = {*address};
+    FilteredAddresses filtered = context_.policy.filter_resolved({*address}, port_);
+    if (filtered.allowed.empty()) {
+      deny(filtered.refused.front().reason, first_rule);
+      return;
+    }
+    candidates_ = {*address};
+    allow("allowed", first_rule);
+    dial_next();
+    return;
+  }
+  if (!first_reason.empty()) {
+    deny(first_reason, first_rule);
+    return;
+  }
+  literal_ = address;
+  Decision decision = context_.policy.decide_literal(*address, port_);
+  if (!decision.allowed) {
+    deny(decision.reason + " (no DNS answer from airlock gave this address)", decision.rule);
+    return;
+  }
+  candidates_ = {*address};
+  allow(decision.reason, decision.rule);
+  dial_next();
+}
+
+// ---- decision ------------------------------------------------------------------------------
+
+void TcpSession::decide_host(const std::string& raw_host, uint16_t port) {
+  port_ = port;
+  host_ = raw_host;
+  Result<NormalisedHost> normalised = normalise_host(raw_host);
+  if (!normalised) {
+    deny("invalid host: " + normalised.error().message);
+    return;
+  }
+  host_ = normalised->text;
+  if (normalised->address) {
+    literal_ = normalised->address;
+    Decision decision = context_.policy.decide_literal(*literal_, port_);
+    if (!decision.allowed) {
+      deny(decision.reason, decision.rule);
+      return;
+    }
+    candidates_ = {*literal_};
+    allow(decision.reason, decision.rule);
+    dial_next();
+    return;
+  }
+  Decision decision = context_.policy.decide_name(host_, port_);
+  if (!decision.allowed) {
+    deny(decision.reason, decision.rule);
+    return;
+  }
+  names_ = {host_};
+  rule_ = decision.rule;
+  if (host_ == "localhost") {
+    // localhost:PORT means the host's loopback; never a DNS question.
+    candidates_ = {*IpAddress::parse("127.0.0.1")};
+    allow(decision.reason, decision.rule);
+    dial_next();
+    return;
+  }
+  resolve_and_dial();
+}
+
+void TcpSession::resolve_and_dial() {
+  stage_ = Stage::resolving;
+  if (client_.valid()) context_.loop.modify(client_.get(), 0);
+  const uint64_t id = id_;
+  ProxyContext& context = context_;
+  context_.resolver.resolve(host_, AF_UNSPEC, [id, &context, this](Resolution resolution) {
+    if (!context.session_alive(id)) return;  // the client went away meanwhile
+    on_resolved(std::move(resolution));
+  });
+}
+
+void TcpSession::on_resolved(Resolution resolution) {
+  if (stage_ != Stage::resolving) return;
+  if (!resolution.error.empty()) {
+    deny("cannot resolve " + host_ + ": " + resolution.error, rule_, 502,
+         socks5_reply::host_unreachable);
+    return;
+  }
+  if (resolution.addresses.empty()) {
+    deny(host_ + " does not exist (NXDOMAIN)", rule_, 502, socks5_reply::host_unreachable);
+    return;
+  }
+  resolved_ = resolution.addresses;
+  FilteredAddresses filtered = context_.policy.filter_resolved(resolution.addresses, port_);
+  if (filtered.allowed.empty()) {
+    deny(filtered.refused.front().reason, rule_);
+    return;
+  }
+  // IPv4 first: the host may have no IPv6 route; each candidate was checked above.
+  std::stable_partition(filtered.allowed.begin(), filtered.allowed.end(),
+                        [](const IpAddress& address) { return address.is_v4(); });
+  candidates_ = filtered.allowed;
+  allow("allowed", rule_);
+  dial_next();
+}
+
+// ---- dial and relay ------------------------------------------------------------------------
+
+void TcpSession::dial_next() {
+  stage_ = Stage::connecting;
+  if (client_.valid()) context_.loop.modify(client_.get(), 0);
+  while (next_candidate_ < candidates_.size()) {
+    const IpAddress& address = candidates_[next_candidate_++];
+    socklen_t length = 0;
+    sockaddr_storage target = address.to_sockaddr(port_, &length);
+    UniqueFd fd(::socket(target.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+    if (!fd.valid()) continue;
+    int one = 1;
+    ::setsockopt(fd.get(), IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    dialled_ = target;
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&target), length) != 0 &&
+        errno != EINPROGRESS) {
+      continue;
+    }
+    upstream_ = std::move(fd);
+    if (!context_.loop.watch(upstream_.get(), EPOLLOUT, this)) {
+      fail_upstream("cannot watch the upstream socket");
+      return;
+    }
+    if (timer_ != 0) context_.loop.cancel_timer(timer_);
+    timer_ = context_.loop.add_timer(std::chrono::steady_clock::now() + kConnectTimeout, [this] {
+      timer_ = 0;
+      if (stage_ != Stage::connecting) return;
+      context_.loop.forget(upstream_.get());
+      upstream_.reset();
+      fail_upstream("connect timed out after 10 s");
+    });
+    return;
+  }
+  fail_upstream("no address could be dialled");
+}
+
+void TcpSession::fail_upstream(const std::string& why) {
+  if (next_candidate_ < candidates_.size()) {
+    dial_next();
+    return;
+  }
+  std::string line = "upstream " + (dialled_ ? endpoint_text(*dialled_) : host_) + ": " + why;
+  if (via_ == Via::http_proxy) {
+    answer_client(http_answer(why.find("timed out") != std::string::npos ? 504 : 502, line));
+  } else if (via_ == Via::socks5) {
+    answer_client(bytes_of(socks5_reply_bytes(socks5_reply::connection_refused)));
+  }
+  close_client(via_ == Via::transparent);
+  finish(line);
+}
+
+void TcpSession::on_connected() {
+  if (timer_ != 0) {
+    context_.loop.cancel_timer(timer_);
+    timer_ = 0;
+  }
+  context_.loop.forget(upstream_.get());
+  context_.loop.forget(client_.get());
+  stage_ = Stage::relaying;
+  std::string to_client;
+  if (via_ == Via::http_proxy && !forward_proxy_) {
+    to_client = "HTTP/1.1 200 Connection established\r\n\r\n";
+  } else if (via_ == Via::socks5) {
+    to_client = bytes_of(socks5_reply_bytes(socks5_reply::succeeded));
+  }
+  auto filter = std::make_unique<DestinationFilter>(literal_ ? std::vector<std::string>{} : names_,
+                                                    port_, forward_proxy_);
+  filter_ = filter.get();
+  relay_ = std::make_unique<StreamRelay>(
+      context_.loop, std::move(client_), std::move(upstream_), kIdleTimeout, std::move(filter),
+      [this](const RelayTotals& totals) { on_relay_done(totals); });
+  relay_->start(std::move(to_client), intake_.substr(intake_used_));
+}
+
+void TcpSession::on_relay_done(const RelayTotals& totals) {
+  if (totals.denied_by_filter) {
+    nlohmann::json fields = describe();
+    fields["decision"] = "deny";
+    fields["reason"] = filter_->denial();
+    fields["rule"] = rule_;
+    fields["process"] = client_process(context_, peer_);
+    context_.audit.record("egress.decision", fields);
+  }
+  finish(totals.ended_by);
+}
+
+// ---- ends ----------------------------------------------------------------------------------
+
+void TcpSession::allow(const std::string& reason, const std::string& rule) {
+  decided_ = true;
+  rule_ = rule;
+  nlohmann::json fields = describe();
+  fields["decision"] = "allow";
+  fields["reason"] = reason;
+  fields["rule"] = rule;
+  context_.audit.record("egress.decision", fields);
+}
+
+void TcpSession::deny(const std::string& reason, const std::string& rule, int http_status,
+                      uint8_t socks_code) {
+  nlohmann::json fields = describe();
+  fields["decision"] = "deny";
+  fields["reason"] = reason;
+  fields["rule"] = rule;
+  fields["process"] = client_process(context_, peer_);
+  context_.audit.record("egress.decision", fields);
+  if (via_ == Via::http_proxy) {
+    answer_client(http_answer(http_status, reason));
+  } else if (via_ == Via::socks5 && socks_code != 0xff) {
+    answer_client(bytes_of(socks5_reply_bytes(socks_code)));
+  }
+  close_client(via_ == Via::transparent);
+  stage_ = Stage::done;
+  context_.release_session(id_);
+}
+
+void TcpSession::answer_client(const std::string& bytes) {
+  if (!client_.valid()) return;
+  // Small and the socket is fresh: one send fits the buffer; a client that does not read
+  // simply loses the explanation, never the proxy's time.
+  ssize_t ignored = ::send(client_.get(), bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+  (void)ignored;
+}
+
+void TcpSession::close_client(bool reset) {
+  if (!client_.valid()) return;
+  context_.loop.forget(client_.get());
+  if (reset) {
+    linger abortive{1, 0};
+    ::setsockopt(client_.get(), SOL_SOCKET, SO_LINGER, &abortive, sizeof abortive);
+  } else {
+    ::shutdown(client_.get(), SHUT_WR);
+  }
+  client_.reset();
+}
+
+void TcpSession::finish(const std::string& ended_by) {
+  if (stage_ == Stage::done) return;
+  stage_ = Stage::done;
+  if (decided_) {
+    using namespace std::chrono;
+    nlohmann::json fields = describe();
+    fields["ended_by"] = ended_by;
+    fields["rule"] = rule_;
+    fields["bytes_up"] = relay_ ? relay_->totals().bytes_up : 0;
+    fields["bytes_down"] = relay_ ? relay_->totals().bytes_down : 0;
+    fields["duration_ms"] = duration_cast<milliseconds>(steady_clock::now() - started_).count();
+    context_.audit.record("egress.close", fields);
+  }
+  close_client(false);
+  context_.release_session(id_);
+}
+
+void TcpSession::shut_down() {
+  if (relay_) relay_->abort();
+  finish("proxy stopped");
+}
+
+}  // namespace airlock::egress
