@@ -20,7 +20,7 @@ constexpr const char* kNoAddressRule = "no rule for this address and port";
 constexpr size_t kMaxNameLength = 253;                     // what normalise_host lets through
 constexpr size_t kMaxCandidates = kMaxNameLength / 2 + 1;  // the name and each of its suffixes
 
-// A rule as the tables hold it: 1 + its index in allow, then deny (0: no rule).
+// A rule as the tables hold it: its 1-based position in allow followed by deny; 0 is none.
 using RuleId = uint32_t;
 
 uint64_t mix(uint64_t x) {
@@ -171,7 +171,7 @@ NetworkKey key_of(const IpAddress& address) {
   return key;
 }
 
-// The first `bits` bits of `n` set, in a 64-bit word (n clamped to 0-64).
+// A 64-bit word whose first n bits are set (n clamped to 0-64).
 uint64_t leading_ones(int n) {
   if (n <= 0) return 0;
   return n >= 64 ? ~uint64_t{0} : ~uint64_t{0} << (64 - n);
@@ -291,10 +291,9 @@ struct HostMatcher::Tables {
     }
     std::string_view host = rule.host;
     bool wildcard = host.size() > 2 && host.substr(0, 2) == "*.";
-    if (wildcard) {
-      host.remove_prefix(2);
-      if (host.size() <= kMaxNameLength) suffix_lengths[host.size()] = true;
-    }
+    if (wildcard) host.remove_prefix(2);
+    if (host.empty() || host.size() > kMaxNameLength) return;  // matches no normalised name
+    if (wildcard) suffix_lengths[host.size()] = true;
     NameProbe probe{host, rule.port};
     uint64_t hash = with_port(std::hash<std::string_view>{}(host), rule.port);
     NameRecord& record = names.slot(hash, probe);
@@ -366,8 +365,8 @@ HostMatcher::HostMatcher(HostMatcher&& other) noexcept = default;
 HostMatcher& HostMatcher::operator=(HostMatcher&& other) noexcept = default;
 
 RuleMatch HostMatcher::match_name(std::string_view name, uint16_t port) const {
-  std::array<uint8_t, kMaxCandidates> starts;   // NOLINT: scratch, only written entries are read
-  std::array<uint64_t, kMaxCandidates> hashes;  // NOLINT
+  std::array<uint8_t, kMaxCandidates> starts;  // scratch: only what candidates() wrote is read
+  std::array<uint64_t, kMaxCandidates> hashes;
   size_t count = tables_->candidates(name, &starts, &hashes);
   // The lookups are independent: start all their cache misses before waiting on the first.
   for (size_t i = 0; i < count; ++i) {
@@ -393,7 +392,7 @@ RuleMatch HostMatcher::match_address(const IpAddress& address, uint16_t port) co
   bool v4 = effective.is_v4();
   const std::vector<PrefixLength>& lengths = v4 ? tables_->v4 : tables_->v6;
   NetworkKey key = key_of(effective);
-  std::array<uint64_t, 129> hashes;  // NOLINT: scratch, one per prefix length that occurs
+  std::array<uint64_t, 129> hashes;  // scratch: one per prefix length that occurs
   for (size_t i = 0; i < lengths.size(); ++i) {
     hashes[i] = hash_of(NetworkProbe{masked(key, v4, lengths[i].bits), port});
     lengths[i].networks.prefetch(hashes[i]);
@@ -408,8 +407,8 @@ RuleMatch HostMatcher::match_address(const IpAddress& address, uint16_t port) co
 }
 
 bool HostMatcher::name_may_be_allowed(std::string_view name) const {
-  std::array<uint8_t, kMaxCandidates> starts;   // NOLINT: scratch, only written entries are read
-  std::array<uint64_t, kMaxCandidates> hashes;  // NOLINT
+  std::array<uint8_t, kMaxCandidates> starts;  // scratch: only what candidates() wrote is read
+  std::array<uint64_t, kMaxCandidates> hashes;
   size_t count = tables_->candidates(name, &starts, &hashes);
   for (size_t i = 0; i < count; ++i) {
     auto it = tables_->allowed_ports.find(name.substr(starts[i]));

@@ -28,7 +28,7 @@ class HostMatcher {
  public:
   // Rules as policy::parse_network_rule makes them: a lower-case name, "*.suffix", an IPv4 or
   // IPv6 literal without brackets, or a CIDR. They are copied; the pointers in RuleMatch stay
-  // valid as long as the matcher (moving it keeps them valid).
+  // valid as long as the matcher (moving it keeps them valid; a moved-from matcher is unusable).
   HostMatcher(std::vector<policy::NetworkRule> allow, std::vector<policy::NetworkRule> deny);
   ~HostMatcher();
   HostMatcher(HostMatcher&& other) noexcept;

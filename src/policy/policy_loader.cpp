@@ -427,26 +427,11 @@ void apply_document(std::string_view text, const std::string& file_name, Policy&
   }
 }
 
-// Rules under a mode that ignores them would be a silent no-op: say so instead.
-void check_network_mode(const YamlCursor& yaml, const Policy& policy) {
-  const NetworkPolicy& network = policy.network;
-  if (network.mode != NetworkMode::deny_all) return;
-  if (!network.allow.empty()) {
-    yaml.fail_at(network.allow.front().where,
-                 "network allow has no effect with mode deny_all; write mode: allowlist");
-  }
-  if (network.dns_upstream) {
-    yaml.fail_at(network.dns_upstream_where,
-                 "network dns_upstream has no effect with mode deny_all; write mode: allowlist");
-  }
-}
-
 Result<Policy> load_layered(std::string_view text, const std::string& file_name, int depth) {
   try {
     Policy policy;
     apply_document(text, file_name, policy, depth);
     check_syscall_allowlist(YamlCursor(file_name), policy);
-    check_network_mode(YamlCursor(file_name), policy);
     return policy;
   } catch (const LoadFailure& failure) {
     return Error{failure.what()};

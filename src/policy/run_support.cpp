@@ -7,6 +7,16 @@ std::vector<std::string> unsupported_features(const Policy& policy) {
   auto add = [&problems](const SourceLocation& where, const std::string& what) {
     problems.push_back(where.to_string() + ": " + what + " is not supported yet");
   };
+  // Rules under a mode that ignores them would be a silent no-op: refuse instead.
+  if (policy.network.mode == NetworkMode::deny_all && !policy.network.allow.empty()) {
+    problems.push_back(policy.network.allow.front().where.to_string() +
+                       ": network allow has no effect with mode deny_all; write mode: allowlist");
+  }
+  if (policy.network.mode == NetworkMode::deny_all && policy.network.dns_upstream) {
+    problems.push_back(policy.network.dns_upstream_where.to_string() +
+                       ": network dns_upstream has no effect with mode deny_all; write mode: "
+                       "allowlist");
+  }
   if (policy.network.mode == NetworkMode::observe) {
     add(policy.network.mode_where, "network mode observe (write mode: allowlist or deny_all)");
   }

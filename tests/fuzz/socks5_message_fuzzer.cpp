@@ -52,7 +52,11 @@ void check_request(std::span<const uint8_t> bytes) {
   }
   if (parse.status != ParseStatus::complete) return;
   const auto& request = parse.request;
-  if (request.length < 10 || request.length > bytes.size()) {
+  const size_t expected_length = request.address_type == Socks5AddressType::ipv4 ? 10
+                                 : request.address_type == Socks5AddressType::ipv6
+                                     ? 22
+                                     : 7 + request.domain.size();
+  if (request.length != expected_length || request.length > bytes.size()) {
     invariant_broken("request length", bytes.size());
   }
   if ((request.address_type == Socks5AddressType::domain) == request.address.has_value()) {

@@ -210,16 +210,26 @@ name: [unclosed
 ')
 check "invalid YAML is exit 2" 2 "$AIRLOCK" check "$broken"
 expect "invalid YAML has a location" "broken.yaml:[0-9]+:[0-9]+: not valid YAML"
-allowlist=$(policy allowlist 'version: 1
+later=$(policy later 'version: 1
 name: later
 network:
-  mode: allowlist
+  mode: observe
+')
+check "keys of later issues are refused at run time" 2 "$AIRLOCK" run --policy "$later" -- /bin/true
+expect "refusal says not supported yet" "later.yaml:4:9: network mode observe .*not supported yet"
+check "check validates such a policy and warns" 0 "$AIRLOCK" check "$later"
+expect "check warns" "warning: .*not supported yet"
+ignored=$(policy ignored 'version: 1
+name: ignored
+network:
+  mode: deny_all
   allow: [api.example.com:443]
 ')
-check "keys of later issues are refused at run time" 2 "$AIRLOCK" run --policy "$allowlist" -- /bin/true
-expect "refusal says not supported yet" "allowlist.yaml:4:9: network mode allowlist .*not supported yet"
-check "check validates such a policy and warns" 0 "$AIRLOCK" check "$allowlist"
-expect "check warns" "warning: .*not supported yet"
+check "allow rules under deny_all are refused, not ignored" 2 "$AIRLOCK" run --policy "$ignored" -- /bin/true
+expect "refusal says what to write" "ignored.yaml:5:11: network allow has no effect with mode deny_all; write mode: allowlist"
+check "a bad --allow is a usage error" 2 "$AIRLOCK" run --allow api.example.com -- /bin/true
+expect "bad --allow names the problem" "--allow: 'api.example.com' has no port"
+check "an allowlist run starts and exits 0" 0 "$AIRLOCK" run --allow api.example.com:443 -- /bin/true
 check "--policy with --profile conflicts" 2 "$AIRLOCK" run --policy "$typo" --profile default -- /bin/true
 check "a workspace of / is refused" 2 "$AIRLOCK" run --workspace / -- /bin/true
 expect "refusal names the system directory" "would make the system directory /usr writable"

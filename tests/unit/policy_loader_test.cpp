@@ -389,7 +389,7 @@ TEST(PolicyLoaderErrors, UnknownKeyFarFromAnyListsTheKnownKeys) {
   std::string message = load_error("version: 1\nname: x\nnetwork:\n  firewall: on\n");
   EXPECT_EQ(message,
             "p.yaml:4:3: unknown key 'firewall' in network; expected one of: mode, allow, deny, "
-            "unix_sockets, internal");
+            "unix_sockets, internal, dns_upstream, max_connections");
 }
 
 TEST(PolicyLoaderErrors, DuplicateKeys) {

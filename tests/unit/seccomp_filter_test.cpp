@@ -611,7 +611,15 @@ TEST_F(SeccompFilter, AllowlistRefusesTheRestWithEpermAndKeepsArgumentRules) {
   // socket is on the allowlist, but the default filter underneath still refuses AF_PACKET.
   EXPECT_EQ(try_call(both, [] { return ::syscall(SYS_socket, AF_PACKET, SOCK_RAW, 0); }),
             EAFNOSUPPORT);
-  // And the 32-bit ABI is fatal in the allowlist alone too.
+  // And the 32-bit ABI is fatal in the allowlist alone too (where the kernel runs it at all).
+  ChildOutcome control = run_in_child({}, [](const Reporter& reporter) {
+    reporter.report(int80_getpid() == ::getpid() ? 1 : 0);
+    return 0;
+  });
+  if (!control.exited_with(0) || control.reports != std::vector<int64_t>{1}) {
+    GTEST_SKIP() << "int 0x80 does not work here even without a filter (" << control.describe()
+                 << "); IA32 emulation is off";
+  }
   ChildOutcome int80 = run_in_child({&allowlist.value()}, [](const Reporter&) {
     int80_getpid();
     return 0;
