@@ -9,9 +9,10 @@
       COUNT times, one after the other: connect, send one byte, read it back (the origin's echo
       port), close. Prints "p50_us <v> p99_us <v> max_us <v>".
   client.py hold HOST:PORT COUNT DIR [--silent]
-      Writes DIR/started, waits for DIR/go, then opens COUNT connections to the echo port, each
-      proven end to end by a one-byte echo (--silent: no byte is sent; the caller counts the
-      origin's open connections instead), writes "held COUNT" to DIR/held, and keeps them open
+      Writes DIR/started, waits for DIR/go, then opens COUNT connections to the echo port one
+      after the other, each proven end to end by a one-byte echo (--silent: no byte is sent;
+      the caller counts the origin's open connections instead), stopping at the first failure;
+      writes "held N of COUNT[; why it stopped]" to DIR/held and keeps the connections open
       until DIR/release.
 """
 import os
@@ -126,20 +127,23 @@ def hold(target, count, directory, silent):
         f.write("started\n")
     wait_for(os.path.join(directory, "go"), 60)
     held = []
+    failure = ""
     for i in range(count):
+        sock = None
         try:
-            sock = socket.create_connection(target)
+            sock = socket.create_connection(target, timeout=5)
             if not silent:
                 sock.sendall(b"x")
                 if sock.recv(1) != b"x":
-                    raise OSError("no echo")
-        except OSError as error:
-            with open(os.path.join(directory, "held"), "w") as f:
-                f.write(f"failed at {i}: {error}\n")
-            raise SystemExit(f"connection {i}: {error}")
+                    raise OSError("the echo did not come back")
+        except OSError as error:  # stop at the first failure; keep what is held for the reading
+            failure = f"; connection {i + 1} failed: {error}"
+            if sock is not None:
+                sock.close()
+            break
         held.append(sock)
     with open(os.path.join(directory, "held"), "w") as f:
-        f.write(f"held {len(held)}\n")
+        f.write(f"held {len(held)} of {count}{failure}\n")
     wait_for(os.path.join(directory, "release"), 120)
     for sock in held:
         sock.close()

@@ -160,7 +160,7 @@ void DnsStub::read_tcp(TcpClient& client) {
 }
 
 void DnsStub::answer(const uint8_t* message, size_t length, const sockaddr_storage& client,
-                     Reply reply) {
+                     const Reply& reply) {
   DnsQueryParse parsed = parse_dns_query(std::span<const uint8_t>(message, length));
   nlohmann::json fields = {{"via", "dns"}, {"client", endpoint_text(client)}};
   auto decide = [&](const char* decision, const std::string& reason) {
@@ -212,7 +212,7 @@ void DnsStub::answer(const uint8_t* message, size_t length, const sockaddr_stora
   const std::string host = name->text;
   context_.resolver.resolve(
       host, query.type == dns_type::a ? AF_INET : AF_INET6,
-      [this, alive, query, host, fields, reply](Resolution resolution) mutable {
+      [this, alive, query, host, fields, reply](const Resolution& resolution) mutable {
         if (alive.expired() || !*alive.lock()) return;
         --pending_;
         auto record = [&](const char* decision, const std::string& reason) {

@@ -37,7 +37,8 @@ class DnsStub final : public EventLoop::Handler {
   void accept_tcp(int fd);
   void read_tcp(TcpClient& client);
   void close_tcp(int fd);
-  void answer(const uint8_t* message, size_t length, const sockaddr_storage& client, Reply reply);
+  void answer(const uint8_t* message, size_t length, const sockaddr_storage& client,
+              const Reply& reply);
 
   ProxyContext& context_;
   UniqueFd udp_v4_, udp_v6_, tcp_v4_, tcp_v6_;

@@ -17,11 +17,14 @@ namespace airlock::egress {
 
 struct RuleMatch {
   bool allowed = false;
-  const policy::NetworkRule* rule = nullptr;  // the rule that decided (allow or deny); null when
-                                              // none matched
-  const char* reason = "";        // "allowed", "denied by rule", "no rule for this host and port",
-                                  // "no rule for this address and port"
-  std::string rule_text() const;  // "host:port" of `rule` ("[v6]:port"), "" when none
+  // The rule that decided (allow or deny); null when none matched.
+  const policy::NetworkRule* rule = nullptr;
+  // "allowed", "denied by rule", "no rule for this host and port", "no rule for this address
+  // and port".
+  const char* reason = "";
+  // "host:port" of `rule` as the policy writes it ("[v6]:port" for an IPv6 literal); "" when
+  // none.
+  std::string rule_text() const;
 };
 
 class HostMatcher {

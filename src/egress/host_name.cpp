@@ -11,8 +11,8 @@
 namespace airlock::egress {
 namespace {
 
-// Any name that fits in 253 ASCII characters is at most 4 bytes of UTF-8 per character; longer
-// input is only padding (e.g. UTS#46-ignored soft hyphens) and is not worth converting.
+// A real host is well under this in any spelling (253 characters of at most 4 bytes of UTF-8);
+// longer input is padding, such as the soft hyphens UTS#46 ignores, and not worth converting.
 constexpr size_t kMaxInputBytes = 1024;
 constexpr size_t kMaxNameLength = 253;  // RFC 1035 2.3.4, without the root dot
 constexpr size_t kMaxLabelLength = 63;

@@ -96,7 +96,7 @@ make_netns() {
 spawn() { # spawn NAME COMMAND...: in the background, own session, pid recorded
   local name=$1
   shift
-  setsid "$@" >> "$STATE/$name.out" 2>&1 < /dev/null &
+  setsid "$@" >> "$STATE/$name.out" 2>&1 < /dev/null 9>&- &
   echo $! > "$STATE/$name.pid"
 }
 

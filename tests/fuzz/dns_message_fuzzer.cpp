@@ -20,7 +20,7 @@ using airlock::egress::IpAddress;
 using airlock::egress::ParseStatus;
 
 [[noreturn]] void invariant_broken(const char* what, size_t size) {
-  std::fprintf(stderr, "dns_message_fuzzer: %s (input of %zu bytes)\n", what, size);
+  (void)std::fprintf(stderr, "dns_message_fuzzer: %s (input of %zu bytes)\n", what, size);
   __builtin_trap();
 }
 

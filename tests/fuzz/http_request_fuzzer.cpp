@@ -24,8 +24,8 @@ using airlock::egress::RequestTargetForm;
 constexpr size_t kMaxHead = 2048;  // below -max_len, so the 431 path is reached too
 
 [[noreturn]] void invariant_broken(const char* what, std::string_view text) {
-  std::fprintf(stderr, "http_request_fuzzer: %s\n--- input (%zu bytes) ---\n%.*s\n---\n", what,
-               text.size(), static_cast<int>(text.size()), text.data());
+  (void)std::fprintf(stderr, "http_request_fuzzer: %s\n--- input (%zu bytes) ---\n%.*s\n---\n",
+                     what, text.size(), static_cast<int>(text.size()), text.data());
   __builtin_trap();
 }
 

@@ -15,7 +15,7 @@ using airlock::egress::ParseStatus;
 using airlock::egress::Socks5AddressType;
 
 [[noreturn]] void invariant_broken(const char* what, size_t size) {
-  std::fprintf(stderr, "socks5_message_fuzzer: %s (input of %zu bytes)\n", what, size);
+  (void)std::fprintf(stderr, "socks5_message_fuzzer: %s (input of %zu bytes)\n", what, size);
   __builtin_trap();
 }
 

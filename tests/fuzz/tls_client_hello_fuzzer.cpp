@@ -13,7 +13,7 @@
 namespace {
 
 [[noreturn]] void invariant_broken(const char* what, size_t size) {
-  std::fprintf(stderr, "tls_client_hello_fuzzer: %s (input of %zu bytes)\n", what, size);
+  (void)std::fprintf(stderr, "tls_client_hello_fuzzer: %s (input of %zu bytes)\n", what, size);
   __builtin_trap();
 }
 

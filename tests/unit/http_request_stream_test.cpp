@@ -51,6 +51,7 @@ Followed follow(const std::string& stream, const std::vector<size_t>& cuts = {})
 
 Followed follow_bytewise(const std::string& stream) {
   std::vector<size_t> cuts;
+  cuts.reserve(stream.size());
   for (size_t i = 1; i < stream.size(); ++i) cuts.push_back(i);
   return follow(stream, cuts);
 }
@@ -259,6 +260,7 @@ TEST(HttpStream, AnySplitGivesTheSameHeads) {
   std::mt19937 random(20240601);  // fixed: a failure must be reproducible
   for (int round = 0; round < 200; ++round) {
     std::vector<size_t> cuts;
+    cuts.reserve(12);
     const size_t count = std::uniform_int_distribution<size_t>(1, 12)(random);
     for (size_t i = 0; i < count; ++i) {
       cuts.push_back(std::uniform_int_distribution<size_t>(0, stream.size())(random));
@@ -317,11 +319,13 @@ TEST(HttpStream, HeadOffsetsLetACallerReplaceHeads) {
   const std::string expected = "</1></p>body</c>2\r\nxy\r\n0\r\n\r\n</2>";
   EXPECT_EQ(replace_heads(stream, {}), expected);
   std::vector<size_t> every;
+  every.reserve(stream.size());
   for (size_t i = 1; i < stream.size(); ++i) every.push_back(i);
   EXPECT_EQ(replace_heads(stream, every), expected);
   std::mt19937 random(99);
   for (int round = 0; round < 200; ++round) {
     std::vector<size_t> cuts;
+    cuts.reserve(5);
     for (int i = 0; i < 5; ++i) {
       cuts.push_back(std::uniform_int_distribution<size_t>(0, stream.size())(random));
     }
@@ -353,6 +357,7 @@ TEST(HttpStream, AnySplitGivesTheSameVerdict) {
   std::mt19937 random(7);
   for (int round = 0; round < 100; ++round) {
     std::vector<size_t> cuts;
+    cuts.reserve(4);
     for (int i = 0; i < 4; ++i) {
       cuts.push_back(std::uniform_int_distribution<size_t>(0, stream.size())(random));
     }
