@@ -154,13 +154,12 @@ ClientFilter::Verdict DestinationFilter::feed_http(std::string_view in, std::str
   size_t position = 0;
   for (size_t i = 0; i < fed.heads.size(); ++i) {
     out.append(in.substr(position, fed.head_begins[i] - position));
-    head_buffer_.clear();
     out.append(head_for_origin(fed.heads[i]));
     position = fed.head_ends[i];
   }
   if (fed.open_head_begin) {
+    // The unfinished head stays in the stream's own buffer; it is sent rewritten once whole.
     out.append(in.substr(position, *fed.open_head_begin - position));
-    head_buffer_.append(in.substr(*fed.open_head_begin));
   } else {
     out.append(in.substr(position));
   }

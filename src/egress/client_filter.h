@@ -31,6 +31,7 @@ class DestinationFilter final : public ClientFilter {
 
   Verdict feed(std::string_view in, std::string& out) override;
   std::string denial() const override { return denial_; }
+  bool finished() const override { return mode_ == Mode::done; }
   const FirstBytes& first_bytes() const { return first_; }
 
  private:
@@ -45,8 +46,7 @@ class DestinationFilter final : public ClientFilter {
   uint16_t port_;
   bool forward_proxy_;
   Mode mode_ = Mode::classify;
-  std::string pending_;      // classify: bytes seen so far
-  std::string head_buffer_;  // forward proxy: the unfinished head, withheld
+  std::string pending_;  // classify: bytes seen so far
   HttpRequestStream stream_;
   FirstBytes first_;
   std::string denial_;

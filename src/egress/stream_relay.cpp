@@ -47,10 +47,14 @@ StreamRelay::~StreamRelay() {
   if (upstream_.valid()) loop_.forget(upstream_.get());
 }
 
-void StreamRelay::start(std::string to_client, std::string from_client) {
+void StreamRelay::start(std::string to_client, std::string checked, std::string unchecked) {
   last_activity_ = EventLoop::Clock::now();
   down_.splice = to_client.empty();
   down_.buffer = std::move(to_client);
+  if (filter_ && filter_->finished()) filter_done_ = true;
+  up_.buffer = std::move(checked);
+  if (!up_.buffer.empty()) up_.splice = false;
+  std::string from_client = std::move(unchecked);
   if (!from_client.empty()) {
     if (!filter_done_) {
       std::string out;
@@ -63,7 +67,7 @@ void StreamRelay::start(std::string to_client, std::string from_client) {
       up_.buffer += out;
       if (verdict == ClientFilter::Verdict::pass_through) filter_done_ = true;
     } else {
-      up_.buffer = std::move(from_client);
+      up_.buffer += from_client;
     }
     up_.splice = false;  // drain the buffer first; switches to splice when it is empty
   }

@@ -24,6 +24,7 @@ class ClientFilter {
   // pass_through: forward `out` and every later byte unexamined (the relay switches to splice).
   virtual Verdict feed(std::string_view in, std::string& out) = 0;
   virtual std::string denial() const = 0;  // why, after deny
+  virtual bool finished() const = 0;       // nothing more to examine: relay unexamined
 };
 
 struct RelayTotals {
@@ -42,9 +43,10 @@ class StreamRelay final : public EventLoop::Handler {
   StreamRelay(const StreamRelay&) = delete;
   StreamRelay& operator=(const StreamRelay&) = delete;
 
-  // Bytes to deliver first: `to_client` (e.g. "200 Connection established"), `from_client`
-  // (client bytes already read during intake; they go through the filter).
-  void start(std::string to_client, std::string from_client);
+  // Bytes to deliver first: `to_client` (e.g. "200 Connection established"), `checked` (client
+  // bytes the filter has already passed, forwarded as they are) and `unchecked` (client bytes
+  // read during intake that still go through the filter).
+  void start(std::string to_client, std::string checked, std::string unchecked);
   void on_ready(int fd, uint32_t events) override;
   const RelayTotals& totals() const { return totals_; }
   // Ends the relay now (both sockets closed with a reset); `done` is not called.

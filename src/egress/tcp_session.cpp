@@ -23,6 +23,9 @@ namespace {
 constexpr auto kIntakeTimeout = std::chrono::seconds(10);
 constexpr auto kConnectTimeout = std::chrono::seconds(10);
 constexpr auto kIdleTimeout = std::chrono::seconds(900);
+// A transparent client that says nothing this long after connecting is taken to speak second
+// (ssh, smtp, a database's greeting): the upstream is dialled and its first bytes checked later.
+constexpr auto kServerFirstWait = std::chrono::milliseconds(250);
 constexpr size_t kMaxIntake = 16384 + 1024;
 
 const char* status_text(int status) {
@@ -71,8 +74,8 @@ std::optional<sockaddr_storage> original_destination(int fd, sa_family_t family)
   sockaddr_storage address{};
   socklen_t length = sizeof address;
   int level = family == AF_INET6 ? SOL_IPV6 : SOL_IP;
-  int option = family == AF_INET6 ? IP6T_SO_ORIGINAL_DST : SO_ORIGINAL_DST;
-  if (::getsockopt(fd, level, option, &address, &length) != 0) return std::nullopt;
+  static_assert(IP6T_SO_ORIGINAL_DST == SO_ORIGINAL_DST, "one option number for both families");
+  if (::getsockopt(fd, level, SO_ORIGINAL_DST, &address, &length) != 0) return std::nullopt;
   return address;
 }
 
@@ -148,6 +151,8 @@ void TcpSession::refuse_over_limit(uint32_t limit) {
 void TcpSession::on_ready(int fd, uint32_t events) {
   if (stage_ == Stage::intake && fd == client_.get()) {
     read_intake();
+  } else if (stage_ == Stage::first_bytes && fd == client_.get()) {
+    read_first_bytes();
   } else if (stage_ == Stage::connecting && fd == upstream_.get()) {
     int error = 0;
     socklen_t length = sizeof error;
@@ -296,7 +301,7 @@ void TcpSession::decide_transparent() {
     }
     candidates_ = {*address};
     allow("allowed", first_rule);
-    dial_next();
+    await_first_bytes();
     return;
   }
   if (!first_reason.empty()) {
@@ -311,7 +316,7 @@ void TcpSession::decide_transparent() {
   }
   candidates_ = {*address};
   allow(decision.reason, decision.rule);
-  dial_next();
+  await_first_bytes();
 }
 
 // ---- decision ------------------------------------------------------------------------------
@@ -359,13 +364,13 @@ void TcpSession::resolve_and_dial() {
   if (client_.valid()) context_.loop.modify(client_.get(), 0);
   const uint64_t id = id_;
   ProxyContext& context = context_;
-  context_.resolver.resolve(host_, AF_UNSPEC, [id, &context, this](Resolution resolution) {
+  context_.resolver.resolve(host_, AF_UNSPEC, [id, &context, this](const Resolution& resolution) {
     if (!context.session_alive(id)) return;  // the client went away meanwhile
-    on_resolved(std::move(resolution));
+    on_resolved(resolution);
   });
 }
 
-void TcpSession::on_resolved(Resolution resolution) {
+void TcpSession::on_resolved(const Resolution& resolution) {
   if (stage_ != Stage::resolving) return;
   if (!resolution.error.empty()) {
     deny("cannot resolve " + host_ + ": " + resolution.error, rule_, 502,
@@ -391,6 +396,57 @@ void TcpSession::on_resolved(Resolution resolution) {
 }
 
 // ---- dial and relay ------------------------------------------------------------------------
+
+// Transparent connections: the client's first bytes (TLS ClientHello, HTTP request) are checked
+// against the allowed name before anything is dialled, so a fronted SNI never leaves the host.
+void TcpSession::await_first_bytes() {
+  stage_ = Stage::first_bytes;
+  pending_filter_ = std::make_unique<DestinationFilter>(
+      literal_ ? std::vector<std::string>{} : names_, port_, false);
+  filter_ = pending_filter_.get();
+  if (!context_.loop.watch(client_.get(), EPOLLIN, this)) {
+    finish("cannot watch the client");
+    return;
+  }
+  if (timer_ != 0) context_.loop.cancel_timer(timer_);
+  timer_ = context_.loop.add_timer(std::chrono::steady_clock::now() + kServerFirstWait, [this] {
+    timer_ = 0;
+    if (stage_ != Stage::first_bytes) return;
+    if (intake_.empty()) {
+      dial_next();  // a server-speaks-first protocol: its client's bytes are checked in the relay
+      return;
+    }
+    timer_ = context_.loop.add_timer(std::chrono::steady_clock::now() + kIntakeTimeout, [this] {
+      timer_ = 0;
+      if (stage_ == Stage::first_bytes) deny("the client's first bytes stayed incomplete for 10 s");
+    });
+  });
+}
+
+void TcpSession::read_first_bytes() {
+  char chunk[16384];
+  ssize_t n = ::recv(client_.get(), chunk, sizeof chunk, 0);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0) {
+    finish("client closed before sending anything");
+    return;
+  }
+  intake_.append(chunk, static_cast<size_t>(n));
+  ClientFilter::Verdict verdict =
+      pending_filter_->feed(std::string_view(chunk, static_cast<size_t>(n)), checked_);
+  if (verdict == ClientFilter::Verdict::deny) {
+    deny(pending_filter_->denial(), rule_);
+    return;
+  }
+  if (verdict == ClientFilter::Verdict::pass_through || !checked_.empty()) {
+    if (timer_ != 0) {
+      context_.loop.cancel_timer(timer_);
+      timer_ = 0;
+    }
+    dial_next();
+  }
+  // Otherwise the bytes so far decide nothing yet (half a ClientHello): keep reading.
+}
 
 void TcpSession::dial_next() {
   stage_ = Stage::connecting;
@@ -455,13 +511,18 @@ void TcpSession::on_connected() {
   } else if (via_ == Via::socks5) {
     to_client = bytes_of(socks5_reply_bytes(socks5_reply::succeeded));
   }
-  auto filter = std::make_unique<DestinationFilter>(literal_ ? std::vector<std::string>{} : names_,
-                                                    port_, forward_proxy_);
-  filter_ = filter.get();
+  if (!pending_filter_) {
+    pending_filter_ = std::make_unique<DestinationFilter>(
+        literal_ ? std::vector<std::string>{} : names_, port_, forward_proxy_);
+    filter_ = pending_filter_.get();
+  }
+  // Transparent: intake_ already went through the filter (into checked_); otherwise the bytes
+  // after the request itself (CONNECT head, SOCKS request) still have to.
+  std::string unchecked = via_ == Via::transparent ? std::string() : intake_.substr(intake_used_);
   relay_ = std::make_unique<StreamRelay>(
-      context_.loop, std::move(client_), std::move(upstream_), kIdleTimeout, std::move(filter),
-      [this](const RelayTotals& totals) { on_relay_done(totals); });
-  relay_->start(std::move(to_client), intake_.substr(intake_used_));
+      context_.loop, std::move(client_), std::move(upstream_), kIdleTimeout,
+      std::move(pending_filter_), [this](const RelayTotals& totals) { on_relay_done(totals); });
+  relay_->start(std::move(to_client), std::move(checked_), std::move(unchecked));
 }
 
 void TcpSession::on_relay_done(const RelayTotals& totals) {

@@ -40,7 +40,7 @@ class TcpSession final : public EventLoop::Handler {
   void shut_down();
 
  private:
-  enum class Stage { intake, resolving, connecting, relaying, done };
+  enum class Stage { intake, resolving, first_bytes, connecting, relaying, done };
 
   // Intake
   void read_intake();
@@ -50,8 +50,10 @@ class TcpSession final : public EventLoop::Handler {
   // Decision
   void decide_host(const std::string& raw_host, uint16_t port);
   void resolve_and_dial();
-  void on_resolved(Resolution resolution);
+  void on_resolved(const Resolution& resolution);
   // Dial and relay
+  void await_first_bytes();
+  void read_first_bytes();
   void dial_next();
   void on_connected();
   void on_relay_done(const RelayTotals& totals);
@@ -86,8 +88,10 @@ class TcpSession final : public EventLoop::Handler {
   size_t next_candidate_ = 0;
   std::optional<sockaddr_storage> dialled_;
   std::string rule_;
+  std::unique_ptr<DestinationFilter> pending_filter_;  // until the relay takes it
+  DestinationFilter* filter_ = nullptr;                // pending_filter_, then owned by relay_
+  std::string checked_;  // client bytes the filter passed before the dial
   std::unique_ptr<StreamRelay> relay_;
-  DestinationFilter* filter_ = nullptr;  // owned by relay_
   uint64_t timer_ = 0;
   std::chrono::steady_clock::time_point started_;
   bool decided_ = false;
