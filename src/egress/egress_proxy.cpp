@@ -21,8 +21,13 @@ namespace airlock::egress {
 class Acceptor final : public EventLoop::Handler {
  public:
   using OnClient = std::function<void(UniqueFd, const sockaddr_storage&)>;
-  Acceptor(UniqueFd listener, OnClient on_client)
-      : listener_(std::move(listener)), on_client_(std::move(on_client)) {}
+  Acceptor(EventLoop& loop, UniqueFd listener, OnClient on_client)
+      : loop_(loop), listener_(std::move(listener)), on_client_(std::move(on_client)) {}
+  ~Acceptor() {
+    if (pause_timer_ != 0) loop_.cancel_timer(pause_timer_);
+  }
+  Acceptor(const Acceptor&) = delete;
+  Acceptor& operator=(const Acceptor&) = delete;
   int fd() const { return listener_.get(); }
   void on_ready(int /*fd*/, uint32_t /*events*/) override {
     for (int i = 0; i < 64; ++i) {
@@ -30,14 +35,31 @@ class Acceptor final : public EventLoop::Handler {
       socklen_t length = sizeof peer;
       UniqueFd client(::accept4(listener_.get(), reinterpret_cast<sockaddr*>(&peer), &length,
                                 SOCK_NONBLOCK | SOCK_CLOEXEC));
-      if (!client.valid()) return;  // EAGAIN, or EMFILE: the backlog waits for the next wake
+      if (!client.valid()) {
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) pause();
+        return;  // EAGAIN: nothing more waiting
+      }
       on_client_(std::move(client), peer);
     }
   }
 
  private:
+  // Out of descriptors: a level-triggered listener would wake the loop forever. Stop listening
+  // for a moment; the kernel's backlog holds the clients meanwhile.
+  void pause() {
+    if (pause_timer_ != 0) return;
+    loop_.modify(listener_.get(), 0);
+    pause_timer_ =
+        loop_.add_timer(EventLoop::Clock::now() + std::chrono::milliseconds(100), [this] {
+          pause_timer_ = 0;
+          loop_.modify(listener_.get(), EPOLLIN);
+        });
+  }
+
+  EventLoop& loop_;
   UniqueFd listener_;
   OnClient on_client_;
+  uint64_t pause_timer_ = 0;
 };
 
 struct EgressProxy::State {
@@ -113,7 +135,7 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::create(SandboxListeners listen
     if (!fd->valid()) continue;
     Via kind = via;
     auto acceptor = std::make_unique<Acceptor>(
-        std::move(*fd), [raw, kind](UniqueFd client, const sockaddr_storage& peer) {
+        *state->loop, std::move(*fd), [raw, kind](UniqueFd client, const sockaddr_storage& peer) {
           raw->on_client(kind, std::move(client), peer);
         });
     if (Status watched = state->loop->watch(acceptor->fd(), EPOLLIN, acceptor.get()); !watched)
