@@ -16,9 +16,9 @@ enum class AddressClass {
   multicast,       // 224/4, ff00::/8
   unspecified,     // 0.0.0.0/8, ::
   broadcast,       // 255.255.255.255
-  reserved,        // 240/4, 192.0.0.0/24, 192.88.99/24, 198.18/15, 100::/64, 2001::/23, fec0::/10,
-                   // IPv6 outside 2000::/3 not named above, IPv4-compatible ::a.b.c.d of a public
-                   // address
+  reserved,        // 240/4, 192.0.0.0/24, 192.88.99/24, 198.18/15; 2001::/23 (with Teredo
+                   // 2001::/32), fec0::/10, IPv6 outside 2000::/3 not named above (100::/64, ...),
+                   // and IPv4-compatible ::a.b.c.d of a public address
 };
 // "public", "loopback", "private", "link-local", "cgnat", "ula", "multicast", "unspecified",
 // "broadcast", "reserved"

@@ -8,6 +8,8 @@
 #include <memory>
 #include <utility>
 
+#include "policy/network_rule.h"
+
 namespace airlock::egress {
 namespace {
 
@@ -151,17 +153,6 @@ Status to_ascii(std::string_view raw, std::string* out) {
   }
 }
 
-// A label inet_aton could read as a number: decimal, octal (leading 0) or hex (0x...); the same
-// test as policy/network_rule.cpp applies to rules.
-bool looks_numeric(std::string_view label) {
-  if (label.empty()) return false;
-  if (label.size() >= 2 && label[0] == '0' && label[1] == 'x') {
-    return std::all_of(label.begin() + 2, label.end(),
-                       [](unsigned char c) { return std::isxdigit(c); });
-  }
-  return std::all_of(label.begin(), label.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
 // Letters, digits and '-' (RFC 952/1123), which also refuses '_' and whatever UTS#46 without
 // STD3 rules let through ('/', '*', ...).
 std::optional<std::string> label_problem(std::string_view label) {
@@ -206,7 +197,7 @@ Result<NormalisedHost> normalise_host(std::string_view raw) {
     }
     start = dot + 1;
   }
-  if (looks_numeric(last_label)) {
+  if (policy::looks_like_inet_aton_number(last_label)) {
     // No top-level domain is numeric, but glibc's getaddrinfo reads 127.1, 0x7f.1, 0177.0.0.1
     // and 2130706433 as 127.0.0.1 (inet_aton): only what inet_pton reads is an address.
     std::optional<IpAddress> address = IpAddress::parse(name);

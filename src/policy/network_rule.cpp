@@ -28,16 +28,6 @@ bool is_dns_name(const std::string& name) {
   }
 }
 
-// A label inet_aton could read as a number: decimal, octal (leading 0) or hex (0x...).
-bool looks_numeric(const std::string& label) {
-  if (label.empty()) return false;
-  if (label.size() >= 2 && label[0] == '0' && label[1] == 'x') {
-    return std::all_of(label.begin() + 2, label.end(),
-                       [](unsigned char c) { return std::isxdigit(c); });
-  }
-  return std::all_of(label.begin(), label.end(), [](unsigned char c) { return std::isdigit(c); });
-}
-
 bool is_ipv4(const std::string& text) {
   in_addr address{};
   return inet_pton(AF_INET, text.c_str(), &address) == 1;  // strict dotted quad only
@@ -68,6 +58,15 @@ bool is_cidr(const std::string& text, bool* ipv6) {
 }
 
 }  // namespace
+
+bool looks_like_inet_aton_number(std::string_view label) {
+  if (label.empty()) return false;
+  if (label.size() >= 2 && label[0] == '0' && label[1] == 'x') {
+    return std::all_of(label.begin() + 2, label.end(),
+                       [](unsigned char c) { return std::isxdigit(c); });
+  }
+  return std::all_of(label.begin(), label.end(), [](unsigned char c) { return std::isdigit(c); });
+}
 
 std::optional<DnsUpstream> parse_dns_upstream(const std::string& text) {
   std::string address = text;
@@ -140,7 +139,7 @@ NetworkRuleParse parse_network_rule(const std::string& text) {
                               "' is not a host name, IPv4 address, [IPv6] address or CIDR; a "
                               "wildcard is only allowed as a leading '*.' label"};
   }
-  if (looks_numeric(name.substr(name.rfind('.') + 1))) {
+  if (looks_like_inet_aton_number(name.substr(name.rfind('.') + 1))) {
     // 127.1, 2130706433, 0x7f.1, 0177.0.0.1: getaddrinfo reads these as IPv4 addresses (inet_aton
     // accepts decimal, octal and hex parts); no real top-level domain is numeric, so refuse them
     // rather than resolve them (THREATS bypass 2).

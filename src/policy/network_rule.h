@@ -3,6 +3,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "policy/policy.h"
 
@@ -14,6 +15,11 @@ struct NetworkRuleParse {
   std::string problem;
 };
 NetworkRuleParse parse_network_rule(const std::string& text);
+
+// A label inet_aton could read as a number: decimal, octal (leading 0) or hex (0x...). As the
+// last label of a host it means an IPv4 spelling (127.1, 0x7f.1, 2130706433) that getaddrinfo
+// would accept and inet_pton would not: rules and client hosts both refuse it.
+bool looks_like_inet_aton_number(std::string_view label);
 
 // A DNS upstream: "IP" (port 53), "IPv4:PORT" or "[IPv6]:PORT"; strict address spellings only.
 struct DnsUpstream {
