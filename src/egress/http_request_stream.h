@@ -1,7 +1,6 @@
-// Follows a client->origin byte stream of keep-alive/pipelined HTTP/1.x requests that the proxy
-// relays unchanged, so that the Host of every request, not just the first, is checked (THREATS.md
-// "Against the egress proxy" 1, 7). Bodies are skipped by Content-Length or chunked framing
-// (RFC 9112 §6.3, §7.1), strictly.
+// Follows the client->origin bytes of a keep-alive HTTP/1.x connection the proxy relays, so the
+// Host of every request is checked, not just the first (THREATS.md "Against the egress proxy" 1,
+// 7); bodies are skipped by Content-Length or strict chunked framing (RFC 9112 §6.3, §7.1).
 #pragma once
 
 #include <cstddef>

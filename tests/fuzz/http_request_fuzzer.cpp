@@ -94,6 +94,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string problem;
   for (std::string_view part : {text.substr(0, size / 2), text.substr(size / 2)}) {
     HttpRequestStream::Fed fed = stream.feed(part);
+    // Offsets: one [begin, end) per head, in order, inside the part; a head begun in this part
+    // spans exactly its head_length (one begun earlier starts at 0 and spans less).
+    if (fed.head_begins.size() != fed.heads.size() || fed.head_ends.size() != fed.heads.size()) {
+      invariant_broken("head offsets do not match the heads", text);
+    }
+    size_t previous_end = 0;
+    for (size_t i = 0; i < fed.heads.size(); ++i) {
+      const size_t begin = fed.head_begins[i];
+      const size_t end = fed.head_ends[i];
+      if (begin < previous_end || end <= begin || end > part.size()) {
+        invariant_broken("head offsets out of order", text);
+      }
+      const size_t spanned = end - begin;
+      const size_t length = fed.heads[i].head_length;
+      if (begin > 0 ? spanned != length : spanned > length) {
+        invariant_broken("head offsets do not span the head", text);
+      }
+      previous_end = end;
+    }
+    if (fed.open_head_begin && (*fed.open_head_begin < previous_end ||
+                                *fed.open_head_begin >= part.size() || fed.invalid)) {
+      invariant_broken("open head offset", text);
+    }
     for (HttpRequestHead& head : fed.heads) heads.push_back(std::move(head));
     if (fed.invalid) {
       if (!one_line(fed.problem) || !answerable(fed.http_status)) {
