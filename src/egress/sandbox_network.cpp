@@ -29,6 +29,21 @@ namespace {
 constexpr size_t kListenerCount = 9;  // the fields of SandboxListeners, in declaration order
 constexpr int kBacklog = 4096;
 
+// One SCM_RIGHTS message carrying every listener, with room for a one-line error instead.
+struct FdMessage {
+  FdMessage(void* data, size_t length) : payload{data, length} {
+    message.msg_iov = &payload;
+    message.msg_iovlen = 1;
+    message.msg_control = control;
+    message.msg_controllen = sizeof control;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+  iovec payload;
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kListenerCount)] = {};
+  msghdr message{};
+};
+
 // The helper's failure, as one line for the supervisor's message.
 [[noreturn]] void helper_fail(int channel, const std::string& what) {
   std::string line = what + ": " + errno_text(errno);
@@ -193,13 +208,8 @@ int listener(int family, int type, uint16_t port) {
   if (fds[kListenerCount - 1] < 0) helper_fail(channel, "cannot open a sock_diag socket");
 
   char ok = 'k';
-  iovec data{&ok, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kListenerCount)] = {};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
+  FdMessage carrier(&ok, 1);
+  msghdr& message = carrier.message;
   cmsghdr* header = CMSG_FIRSTHDR(&message);
   header->cmsg_level = SOL_SOCKET;
   header->cmsg_type = SCM_RIGHTS;
@@ -263,13 +273,8 @@ Result<SandboxListeners> install_sandbox_capture(pid_t sandbox_pid, bool join_us
   theirs.reset();
 
   char reply[512] = {};
-  iovec data{reply, sizeof reply - 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kListenerCount)] = {};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
+  FdMessage carrier(reply, sizeof reply - 1);
+  msghdr& message = carrier.message;
   ssize_t n;
   do {
     n = ::recvmsg(ours.get(), &message, MSG_CMSG_CLOEXEC);
