@@ -71,6 +71,7 @@ struct EgressProxy::State {
         max_connections(network.max_connections) {}
 
   std::unique_ptr<EventLoop> loop;
+  PipePool pipes;
   DestinationPolicy policy;
   DnsMap dns_map;
   const audit::AuditLog& audit;
@@ -118,8 +119,9 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::create(SandboxListeners listen
   state->sock_diag = std::move(listeners.sock_diag);
   State* raw = state.get();
   state->context.reset(new ProxyContext{
-      *state->loop, *state->resolver, state->policy, state->dns_map, audit, state->sock_diag.get(),
-      sandbox_pid, [raw](uint64_t id) { return raw->sessions.count(id) != 0; },
+      *state->loop, state->pipes, *state->resolver, state->policy, state->dns_map, audit,
+      state->sock_diag.get(), sandbox_pid,
+      [raw](uint64_t id) { return raw->sessions.count(id) != 0; },
       [raw](uint64_t id) { raw->loop->defer([raw, id] { raw->sessions.erase(id); }); }});
   state->stub = std::make_unique<DnsStub>(
       *state->context, std::move(listeners.dns_udp_v4), std::move(listeners.dns_udp_v6),

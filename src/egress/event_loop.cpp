@@ -24,27 +24,42 @@ Result<std::unique_ptr<EventLoop>> EventLoop::create() {
 }
 
 Status EventLoop::watch(int fd, uint32_t events, Handler* handler) {
+  if (fd < 0) return Error{"cannot watch an invalid descriptor"};
+  if (static_cast<size_t>(fd) >= registrations_.size()) {
+    registrations_.resize(static_cast<size_t>(fd) + 64);
+  }
+  Registration& registration = registrations_[static_cast<size_t>(fd)];
+  if (registration.handler != nullptr) {
+    registration.handler = handler;
+    modify(fd, events);
+    return ok_status();
+  }
   epoll_event event{};
   event.events = events;
   event.data.fd = fd;
   if (::epoll_ctl(epoll_.get(), EPOLL_CTL_ADD, fd, &event) != 0) {
     return Error{"cannot watch a proxy socket: " + errno_text(errno)};
   }
-  if (static_cast<size_t>(fd) >= handlers_.size()) handlers_.resize(static_cast<size_t>(fd) + 64);
-  handlers_[static_cast<size_t>(fd)] = handler;
+  registration = Registration{handler, events};
   return ok_status();
 }
 
 void EventLoop::modify(int fd, uint32_t events) {
+  if (fd < 0 || static_cast<size_t>(fd) >= registrations_.size()) return;
+  Registration& registration = registrations_[static_cast<size_t>(fd)];
+  if (registration.handler == nullptr || registration.events == events) return;
   epoll_event event{};
   event.events = events;
   event.data.fd = fd;
-  ::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &event);
+  if (::epoll_ctl(epoll_.get(), EPOLL_CTL_MOD, fd, &event) == 0) registration.events = events;
 }
 
 void EventLoop::forget(int fd) {
+  if (fd < 0 || static_cast<size_t>(fd) >= registrations_.size()) return;
+  Registration& registration = registrations_[static_cast<size_t>(fd)];
+  if (registration.handler == nullptr) return;
   ::epoll_ctl(epoll_.get(), EPOLL_CTL_DEL, fd, nullptr);
-  if (static_cast<size_t>(fd) < handlers_.size()) handlers_[static_cast<size_t>(fd)] = nullptr;
+  registration = Registration{};
 }
 
 uint64_t EventLoop::add_timer(Clock::time_point when, Callback callback) {
@@ -120,8 +135,9 @@ void EventLoop::run() {
         stopping_ = true;
         continue;
       }
-      Handler* handler =
-          static_cast<size_t>(fd) < handlers_.size() ? handlers_[static_cast<size_t>(fd)] : nullptr;
+      Handler* handler = static_cast<size_t>(fd) < registrations_.size()
+                             ? registrations_[static_cast<size_t>(fd)].handler
+                             : nullptr;
       if (handler != nullptr) handler->on_ready(fd, events[i].events);
     }
     run_deferred();

@@ -31,10 +31,12 @@ class EventLoop {
 
   static Result<std::unique_ptr<EventLoop>> create();
 
-  // EPOLLIN / EPOLLOUT (level-triggered). `events` 0 keeps the fd registered but quiet.
+  // EPOLLIN / EPOLLOUT (level-triggered). `events` 0 keeps the fd registered but quiet. On a
+  // registered fd, watch() hands it to `handler` and changes the interest only if it differs,
+  // so passing a socket from one handler to the next costs no system call.
   Status watch(int fd, uint32_t events, Handler* handler);
   void modify(int fd, uint32_t events);
-  void forget(int fd);  // before the fd is closed
+  void forget(int fd);  // before the fd is closed; nothing to do if it is not registered
 
   uint64_t add_timer(Clock::time_point when, Callback callback);
   void cancel_timer(uint64_t id);
@@ -50,8 +52,12 @@ class EventLoop {
   void run_deferred();
 
   UniqueFd epoll_;
-  UniqueFd wake_;                   // eventfd: stop() from another thread
-  std::vector<Handler*> handlers_;  // indexed by fd
+  UniqueFd wake_;  // eventfd: stop() from another thread
+  struct Registration {
+    Handler* handler = nullptr;  // null: not registered
+    uint32_t events = 0;
+  };
+  std::vector<Registration> registrations_;  // indexed by fd
   std::multimap<Clock::time_point, uint64_t> timer_order_;
   std::unordered_map<uint64_t, std::pair<Clock::time_point, Callback>> timers_;
   uint64_t next_timer_id_ = 1;

@@ -16,11 +16,13 @@
 #include "egress/dns_map.h"
 #include "egress/dns_resolver.h"
 #include "egress/event_loop.h"
+#include "egress/pipe_pool.h"
 
 namespace airlock::egress {
 
 struct ProxyContext {
   EventLoop& loop;
+  PipePool& pipes;
   DnsResolver& resolver;
   const DestinationPolicy& policy;
   DnsMap& dns_map;

@@ -13,7 +13,6 @@ namespace airlock::egress {
 namespace {
 
 constexpr size_t kMaxPending = 1 << 18;  // per direction: pipe capacity or copy buffer
-constexpr int kPipeSize = 1 << 18;
 
 void reset_socket(int fd) {
   linger abortive{1, 0};  // close() then sends RST instead of FIN
@@ -22,10 +21,11 @@ void reset_socket(int fd) {
 
 }  // namespace
 
-StreamRelay::StreamRelay(EventLoop& loop, UniqueFd client, UniqueFd upstream,
+StreamRelay::StreamRelay(EventLoop& loop, PipePool& pipes, UniqueFd client, UniqueFd upstream,
                          std::chrono::seconds idle_timeout, std::unique_ptr<ClientFilter> filter,
                          Done done)
     : loop_(loop),
+      pipes_(pipes),
       client_(std::move(client)),
       upstream_(std::move(upstream)),
       idle_timeout_(idle_timeout),
@@ -43,6 +43,9 @@ StreamRelay::StreamRelay(EventLoop& loop, UniqueFd client, UniqueFd upstream,
 
 StreamRelay::~StreamRelay() {
   if (idle_timer_ != 0) loop_.cancel_timer(idle_timer_);
+  // A pipe still holding bytes is dropped with them; an empty one goes back to the pool.
+  if (up_.in_pipe == 0) pipes_.release(std::move(up_.pipe));
+  if (down_.in_pipe == 0) pipes_.release(std::move(down_.pipe));
   if (client_.valid()) loop_.forget(client_.get());
   if (upstream_.valid()) loop_.forget(upstream_.get());
 }
@@ -71,12 +74,12 @@ void StreamRelay::start(std::string to_client, std::string checked, std::string 
     }
     up_.splice = false;  // drain the buffer first; switches to splice when it is empty
   }
-  if (!loop_.watch(client_.get(), 0, this) || !loop_.watch(upstream_.get(), 0, this)) {
+  if (!loop_.watch(client_.get(), EPOLLIN, this) || !loop_.watch(upstream_.get(), EPOLLIN, this)) {
     finish("cannot watch the sockets", true);
     return;
   }
   arm_idle_timer();
-  on_ready(-1, 0);
+  on_ready(-1, EPOLLIN | EPOLLOUT);
 }
 
 size_t StreamRelay::pending(const Direction& direction) const {
@@ -84,14 +87,11 @@ size_t StreamRelay::pending(const Direction& direction) const {
 }
 
 bool StreamRelay::fill_by_splice(Direction& direction, bool& progress) {
-  if (!direction.pipe_read.valid()) {
-    int fds[2];
-    if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return false;
-    direction.pipe_read.reset(fds[0]);
-    direction.pipe_write.reset(fds[1]);
-    ::fcntl(fds[1], F_SETPIPE_SZ, kPipeSize);  // best effort: a bigger pipe, fewer wake-ups
+  if (!direction.pipe.valid()) {
+    direction.pipe = pipes_.acquire();
+    if (!direction.pipe.valid()) return false;
   }
-  ssize_t n = ::splice(direction.from, nullptr, direction.pipe_write.get(), nullptr,
+  ssize_t n = ::splice(direction.from, nullptr, direction.pipe.write_end.get(), nullptr,
                        kMaxPending - direction.in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
   if (n > 0) {
     direction.in_pipe += static_cast<size_t>(n);
@@ -133,12 +133,13 @@ bool StreamRelay::fill_by_copy(Direction& direction, ClientFilter* filter, bool&
 
 bool StreamRelay::drain(Direction& direction, bool& progress) {
   if (direction.in_pipe > 0) {
-    ssize_t n = ::splice(direction.pipe_read.get(), nullptr, direction.to, nullptr,
+    ssize_t n = ::splice(direction.pipe.read_end.get(), nullptr, direction.to, nullptr,
                          direction.in_pipe, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
     if (n > 0) {
       direction.in_pipe -= static_cast<size_t>(n);
       *direction.counter += static_cast<uint64_t>(n);
       progress = true;
+      if (direction.in_pipe == 0) pipes_.release(std::move(direction.pipe));
     } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
       return false;
     }
@@ -178,10 +179,18 @@ bool StreamRelay::pump(Direction& direction) {
   return true;
 }
 
-void StreamRelay::on_ready(int /*fd*/, uint32_t events) {
+void StreamRelay::on_ready(int fd, uint32_t events) {
   if (finished_) return;
-  if (events != 0) last_activity_ = EventLoop::Clock::now();
-  if (!pump(up_)) {
+  last_activity_ = EventLoop::Clock::now();
+  // Only the directions this event can move: a readable upstream is no reason to recv() the
+  // client (that would return EAGAIN on every wake-up of a download).
+  const uint32_t readable = EPOLLIN | EPOLLHUP | EPOLLERR;
+  const bool any = fd < 0;
+  const bool move_up = any || (fd == client_.get() && (events & readable) != 0) ||
+                       (fd == upstream_.get() && (events & EPOLLOUT) != 0);
+  const bool move_down = any || (fd == upstream_.get() && (events & readable) != 0) ||
+                         (fd == client_.get() && (events & EPOLLOUT) != 0);
+  if (move_up && !pump(up_)) {
     if (errno == EACCES && filter_ && !filter_done_) {
       totals_.denied_by_filter = true;
       finish("filter: " + filter_->denial(), true);
@@ -190,7 +199,7 @@ void StreamRelay::on_ready(int /*fd*/, uint32_t events) {
     }
     return;
   }
-  if (!pump(down_)) {
+  if (move_down && !pump(down_)) {
     finish("upstream side: " + errno_text(errno), true);
     return;
   }
@@ -207,8 +216,8 @@ void StreamRelay::update_interest() {
   if (pending(down_) > 0) client |= EPOLLOUT;
   if (!down_.from_eof && pending(down_) < kMaxPending) upstream |= EPOLLIN;
   if (pending(up_) > 0) upstream |= EPOLLOUT;
-  if (client != client_interest_) loop_.modify(client_.get(), client_interest_ = client);
-  if (upstream != upstream_interest_) loop_.modify(upstream_.get(), upstream_interest_ = upstream);
+  loop_.modify(client_.get(), client);  // no system call when the interest is unchanged
+  loop_.modify(upstream_.get(), upstream);
 }
 
 void StreamRelay::arm_idle_timer() {

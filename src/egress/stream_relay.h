@@ -13,6 +13,7 @@
 
 #include "common/unique_fd.h"
 #include "egress/event_loop.h"
+#include "egress/pipe_pool.h"
 
 namespace airlock::egress {
 
@@ -37,7 +38,9 @@ struct RelayTotals {
 class StreamRelay final : public EventLoop::Handler {
  public:
   using Done = std::function<void(const RelayTotals&)>;
-  StreamRelay(EventLoop& loop, UniqueFd client, UniqueFd upstream,
+  // The sockets may still be registered with `loop` by their previous handler: the relay takes
+  // them over without another system call.
+  StreamRelay(EventLoop& loop, PipePool& pipes, UniqueFd client, UniqueFd upstream,
               std::chrono::seconds idle_timeout, std::unique_ptr<ClientFilter> filter, Done done);
   ~StreamRelay();
   StreamRelay(const StreamRelay&) = delete;
@@ -57,7 +60,7 @@ class StreamRelay final : public EventLoop::Handler {
     int from = -1;
     int to = -1;
     bool splice = true;
-    UniqueFd pipe_read, pipe_write;
+    SplicePipe pipe;  // borrowed from the pool while in_pipe > 0
     size_t in_pipe = 0;
     std::string buffer;  // copy mode: bytes waiting to be written to `to`
     bool from_eof = false;
@@ -74,6 +77,7 @@ class StreamRelay final : public EventLoop::Handler {
   void arm_idle_timer();
 
   EventLoop& loop_;
+  PipePool& pipes_;
   UniqueFd client_, upstream_;
   std::chrono::seconds idle_timeout_;
   std::unique_ptr<ClientFilter> filter_;  // kept after pass_through: the session reads it
@@ -83,7 +87,6 @@ class StreamRelay final : public EventLoop::Handler {
   RelayTotals totals_;
   EventLoop::Clock::time_point last_activity_;
   uint64_t idle_timer_ = 0;
-  uint32_t client_interest_ = 0, upstream_interest_ = 0;
   bool finished_ = false;
 };
 

@@ -502,9 +502,7 @@ void TcpSession::on_connected() {
     context_.loop.cancel_timer(timer_);
     timer_ = 0;
   }
-  context_.loop.forget(upstream_.get());
-  context_.loop.forget(client_.get());
-  stage_ = Stage::relaying;
+  stage_ = Stage::relaying;  // the relay takes both sockets over, still registered
   std::string to_client;
   if (via_ == Via::http_proxy && !forward_proxy_) {
     to_client = "HTTP/1.1 200 Connection established\r\n\r\n";
@@ -520,7 +518,7 @@ void TcpSession::on_connected() {
   // after the request itself (CONNECT head, SOCKS request) still have to.
   std::string unchecked = via_ == Via::transparent ? std::string() : intake_.substr(intake_used_);
   relay_ = std::make_unique<StreamRelay>(
-      context_.loop, std::move(client_), std::move(upstream_), kIdleTimeout,
+      context_.loop, context_.pipes, std::move(client_), std::move(upstream_), kIdleTimeout,
       std::move(pending_filter_), [this](const RelayTotals& totals) { on_relay_done(totals); });
   relay_->start(std::move(to_client), std::move(checked_), std::move(unchecked));
 }
@@ -542,6 +540,7 @@ void TcpSession::on_relay_done(const RelayTotals& totals) {
 void TcpSession::allow(const std::string& reason, const std::string& rule) {
   decided_ = true;
   rule_ = rule;
+  if (!context_.audit.enabled()) return;  // building the event costs more than the decision
   nlohmann::json fields = describe();
   fields["decision"] = "allow";
   fields["reason"] = reason;
@@ -551,12 +550,14 @@ void TcpSession::allow(const std::string& reason, const std::string& rule) {
 
 void TcpSession::deny(const std::string& reason, const std::string& rule, int http_status,
                       uint8_t socks_code) {
-  nlohmann::json fields = describe();
-  fields["decision"] = "deny";
-  fields["reason"] = reason;
-  fields["rule"] = rule;
-  fields["process"] = client_process(context_, peer_);
-  context_.audit.record("egress.decision", fields);
+  if (context_.audit.enabled()) {
+    nlohmann::json fields = describe();
+    fields["decision"] = "deny";
+    fields["reason"] = reason;
+    fields["rule"] = rule;
+    fields["process"] = client_process(context_, peer_);  // before the socket closes
+    context_.audit.record("egress.decision", fields);
+  }
   if (via_ == Via::http_proxy) {
     answer_client(http_answer(http_status, reason));
   } else if (via_ == Via::socks5 && socks_code != 0xff) {
@@ -590,7 +591,7 @@ void TcpSession::close_client(bool reset) {
 void TcpSession::finish(const std::string& ended_by) {
   if (stage_ == Stage::done) return;
   stage_ = Stage::done;
-  if (decided_) {
+  if (decided_ && context_.audit.enabled()) {
     using namespace std::chrono;
     nlohmann::json fields = describe();
     fields["ended_by"] = ended_by;

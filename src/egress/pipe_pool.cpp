@@ -1,0 +1,30 @@
+#include "egress/pipe_pool.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+namespace airlock::egress {
+namespace {
+
+constexpr int kPipeSize = 1 << 18;  // fewer splice calls per megabyte than the default 64 KiB
+
+}  // namespace
+
+SplicePipe PipePool::acquire() {
+  if (!idle_.empty()) {
+    SplicePipe pipe = std::move(idle_.back());
+    idle_.pop_back();
+    return pipe;
+  }
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return {};
+  ::fcntl(fds[1], F_SETPIPE_SZ, kPipeSize);  // best effort: above pipe-max-size it stays 64 KiB
+  return SplicePipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+void PipePool::release(SplicePipe pipe) {
+  if (!pipe.valid() || idle_.size() >= keep_) return;  // closed by SplicePipe's destructor
+  idle_.push_back(std::move(pipe));
+}
+
+}  // namespace airlock::egress
