@@ -71,6 +71,7 @@ struct ProcessPolicy {
   std::optional<uint32_t> max_pids;
   SourceLocation max_pids_where;
   std::optional<uint32_t> max_open_files;
+  SourceLocation max_open_files_where;
   std::optional<uint64_t> timeout_seconds;
 };
 

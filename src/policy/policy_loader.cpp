@@ -291,6 +291,7 @@ class PolicyBuilder {
                 static_cast<uint32_t>(yaml_.unsigned_integer(value, key, 8, 4194304));
             process.max_pids_where = yaml_.where(value);
           } else if (key == "max_open_files") {
+            process.max_open_files_where = yaml_.where(value);
             process.max_open_files =
                 static_cast<uint32_t>(yaml_.unsigned_integer(value, key, 64, 1048576));
           } else if (key == "timeout") {

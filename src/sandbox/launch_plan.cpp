@@ -1,6 +1,7 @@
 #include "sandbox/launch_plan.h"
 
 #include <sys/random.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -340,6 +341,16 @@ Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
   const policy::ProcessPolicy& process = request.policy.process;
   plan.max_pids = process.max_pids;
   plan.max_open_files = process.max_open_files;
+  // Nobody in the sandbox may raise a hard limit (that needs CAP_SYS_RESOURCE in the initial
+  // user namespace): say so now rather than fail in the child with a bare EPERM.
+  rlimit files{};
+  if (process.max_open_files && ::getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+      files.rlim_max != RLIM_INFINITY && *process.max_open_files > files.rlim_max) {
+    return Error{fmt::format(
+        "{}: process max_open_files {} is above this session's hard limit of {} open files "
+        "(ulimit -Hn); lower it or raise the hard limit first",
+        process.max_open_files_where.to_string(), *process.max_open_files, files.rlim_max)};
+  }
   if (process.max_memory_mb) plan.max_memory_bytes = *process.max_memory_mb * 1024 * 1024;
   plan.timeout_seconds = process.timeout_seconds;
   plan.new_session = ::isatty(STDIN_FILENO) == 0;

@@ -230,6 +230,16 @@ expect "refusal says what to write" "ignored.yaml:5:11: network allow has no eff
 check "a bad --allow is a usage error" 2 "$AIRLOCK" run --allow api.example.com -- /bin/true
 expect "bad --allow names the problem" "--allow: 'api.example.com' has no port"
 check "an allowlist run starts and exits 0" 0 "$AIRLOCK" run --allow api.example.com:443 -- /bin/true
+hard_files=$(ulimit -Hn)
+if [ "$hard_files" != unlimited ] && [ "$hard_files" -lt 1048576 ]; then
+  too_many_files=$(policy too_many_files 'version: 1
+name: files
+process:
+  max_open_files: 1048576
+')
+  check "max_open_files above the hard limit is refused up front" 2 "$AIRLOCK" run --policy "$too_many_files" -- /bin/true
+  expect "refusal names the limit" "too_many_files.yaml:4:19: process max_open_files 1048576 is above this session's hard limit of $hard_files"
+fi
 check "--policy with --profile conflicts" 2 "$AIRLOCK" run --policy "$typo" --profile default -- /bin/true
 check "a workspace of / is refused" 2 "$AIRLOCK" run --workspace / -- /bin/true
 expect "refusal names the system directory" "would make the system directory /usr writable"
