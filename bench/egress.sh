@@ -49,17 +49,19 @@ if [[ $(id -u) -ne 0 ]]; then
 fi
 
 # --- the only names and addresses this script touches ----------------------------------------
-netns=airlock-bench-origin
-host_if=alx-host
-peer_if=alx-peer
+netns="airlock-bench-origin"
+host_if="alx-host"
+peer_if="alx-peer"
 host_ip=203.0.113.1
 origin_ip=203.0.113.10
 http_port=8080
-echo_port=8081
+echo_port=8081     # echoes for as long as the connection lives (idle tunnels)
+once_port=8082     # echoes the first bytes, then closes (latency; TIME_WAIT stays at the origin)
 squid_port=13128
 tinyproxy_port=18888
 origin="$origin_ip:$http_port"
 echo_origin="$origin_ip:$echo_port"
+once_origin="$origin_ip:$once_port"
 python=/usr/bin/python3   # the same interpreter outside and inside the sandbox (not a shim in $HOME)
 
 # --- tools -----------------------------------------------------------------------------------
@@ -126,9 +128,24 @@ workspace="$tmp/workspace"            # airlock's writable workspace: what the s
 mkdir "$workspace"
 chmod 0777 "$workspace"
 cp "$here/client.py" "$here/absolute.lua" "$workspace/"
+# Copies: others rebuild build/ while this runs, and a binary being relinked cannot be executed.
+mkdir -m 0755 "$tmp/bin"
+install -m 0755 "$airlock" "$tmp/bin/airlock"
+airlock_built="$airlock"
+airlock="$tmp/bin/airlock"
+if [[ -x "$matcher_bench" ]]; then
+  install -m 0755 "$matcher_bench" "$tmp/bin/host_matcher_bench"
+  matcher_bench="$tmp/bin/host_matcher_bench"
+fi
 truncate -s "$(( bytes < 1073741824 ? 1073741824 : bytes ))" "$zero_file"
 
 say() { echo "egress.sh: $*" >&2; }
+phase_name="" phase_start=$SECONDS
+phase() {  # prints how long the previous phase took, then starts the next
+  [[ -z "$phase_name" ]] || say "  ($phase_name: $(( SECONDS - phase_start )) s)"
+  phase_name="${1%%:*}" phase_start=$SECONDS
+  say "$1"
+}
 started=$SECONDS
 
 # --- the origin, in its own network namespace ------------------------------------------------
@@ -142,7 +159,7 @@ ip -n "$netns" link set "$peer_if" up
 ip -n "$netns" link set lo up
 ip netns exec "$netns" sysctl -qw net.core.somaxconn=65535 net.ipv4.tcp_max_syn_backlog=65535
 cc -O2 -o "$tmp/origin" "$here/origin.c"
-ip netns exec "$netns" "$tmp/origin" "$origin_ip" "$http_port" "$echo_port" "$zero_file" \
+ip netns exec "$netns" "$tmp/origin" "$origin_ip" "$http_port" "$echo_port" "$once_port" "$zero_file" \
   >"$tmp/origin.log" 2>&1 &
 pids+=($!)
 
@@ -159,7 +176,7 @@ wait_port "$origin_ip" "$http_port" 10 || { cat "$tmp/origin.log" >&2; exit 1; }
 mkdir "$tmp/proxies"
 chown proxy:proxy "$tmp/proxies" 2>/dev/null || chmod 0777 "$tmp/proxies"
 sed -e "s|@PORT@|$squid_port|g; s|@DIR@|$tmp/proxies|g; s|@ORIGIN@|$origin_ip|g" \
-    -e "s|@ORIGIN_PORTS@|$http_port $echo_port|g" "$here/squid.conf.in" >"$tmp/proxies/squid.conf"
+    -e "s|@ORIGIN_PORTS@|$http_port $echo_port $once_port|g" "$here/squid.conf.in" >"$tmp/proxies/squid.conf"
 sed -e "s|@PORT@|$tinyproxy_port|g; s|@DIR@|$tmp/proxies|g" \
     "$here/tinyproxy.conf.in" >"$tmp/proxies/tinyproxy.conf"
 # -N: no daemon, no SMP; -n: its own service name, so nothing is shared with a system squid.
@@ -183,7 +200,7 @@ version: 1
 name: bench-egress
 network:
   mode: allowlist
-  allow: ["$origin", "$echo_origin"]
+  allow: ["$origin", "$echo_origin", "$once_origin"]
   max_connections: 20000
 process:
   max_open_files: $open_files
@@ -251,7 +268,7 @@ run_wrk() {
 # Latency: sequential connect + 1-byte echo; the client prints "p50_us A p99_us B max_us C".
 latency_rows=("direct" "squid" "tinyproxy" "airlock CONNECT" "airlock transparent")
 run_latency() {
-  local probe=("$python" client.py latency "$echo_origin" "$latency_count") out
+  local probe=("$python" client.py latency "$once_origin" "$latency_count") out
   case "$1" in
     direct) out="$(outside "${probe[@]}" 2>&1)" ;;
     squid) out="$(outside "${probe[@]}" --via http "127.0.0.1:$squid_port" 2>&1)" ;;
@@ -276,19 +293,21 @@ run_rounds() {  # function, rows...
 
 # --- 1. tunnel throughput --------------------------------------------------------------------
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
-say "tunnel throughput: $(( bytes >> 20 )) MiB per GET, $rounds round(s) of ${#tunnel_rows[@]} rows"
+phase "tunnel throughput: $(( bytes >> 20 )) MiB per GET, $rounds round(s) of ${#tunnel_rows[@]} rows"
 run_rounds run_tunnel "${tunnel_rows[@]}"
 
 # --- 2. connection rate ----------------------------------------------------------------------
-say "connection rate: wrk -t2 -c32 -d${wrk_seconds}s -H 'Connection: close', $rounds round(s)"
+phase "connection rate: wrk -t2 -c32 -d${wrk_seconds}s -H 'Connection: close', $rounds round(s)"
 run_rounds run_wrk "${wrk_rows[@]}"
 
 # --- 3. connect latency ----------------------------------------------------------------------
-say "connect latency: $latency_count sequential connect + 1-byte echo, $rounds round(s)"
+phase "connect latency: $latency_count sequential connect + 1-byte echo, $rounds round(s)"
 run_rounds run_latency "${latency_rows[@]}"
 
 # --- 4. supervisor RSS with idle tunnels -----------------------------------------------------
-say "idle tunnels: $idle transparent connections held open inside the sandbox"
+phase "idle tunnels: $idle transparent connections held open inside the sandbox"
+# Each idle tunnel takes one of the host's ephemeral ports toward the origin: count what is taken.
+time_wait="$(ss -tan state time-wait dst "$origin_ip" 2>/dev/null | tail -n +2 | wc -l)"
 hold="$workspace/hold"
 mkdir "$hold"
 chmod 0777 "$hold"
@@ -300,7 +319,8 @@ wait_file() {  # path seconds pid
     sleep 0.05
   done
 }
-idle_held="" idle_before="" idle_after="" idle_fds="" idle_origin="" idle_note=""
+idle_held="" idle_before="" idle_after="" idle_fds="" idle_fds_before="" idle_origin=""
+idle_note="" origin_before=0 idle_limit=""
 (cd "$workspace" && exec "$airlock" run --policy policy.yaml -- "$python" client.py hold \
    "$echo_origin" "$idle" hold) >"$tmp/hold.log" 2>&1 &
 supervisor=$!
@@ -313,6 +333,8 @@ if wait_file "$hold/started" 30 "$supervisor"; then
     say "pid $supervisor is not airlock's supervisor"; exit 1
   fi
   idle_before="$(kib "$supervisor" VmRSS)"
+  idle_fds_before="$(ls "/proc/$supervisor/fd" | wc -l)"
+  origin_before="$(curl -s --max-time 5 "http://$origin/stats" | sed 's/ accepted=.*//; s/open=//')"
   touch "$hold/go"
   if wait_file "$hold/held" 180 "$supervisor"; then
     sleep 0.5
@@ -336,7 +358,7 @@ for i in "${!pids[@]}"; do [[ "${pids[$i]}" != "$supervisor" ]] || unset 'pids[i
 matcher_rows=()
 match_ns=""
 if [[ -x "$matcher_bench" ]]; then
-  say "host matching: $matcher_bench"
+  phase "host matching: $matcher_bench"
   bench_args=(--benchmark_min_time=0.1 --benchmark_format=json)
   (( quick )) || bench_args+=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
   if "$matcher_bench" "${bench_args[@]}" >"$tmp/matcher.json" 2>"$tmp/matcher.err"; then
@@ -360,7 +382,7 @@ EOF
     say "host_matcher_bench failed: $(tail -n 3 "$tmp/matcher.err")"
   fi
 else
-  say "host matching: $matcher_bench not built (ninja -C build host_matcher_bench); row skipped"
+  say "host matching: $matcher_bench not built (ninja -C $root/build host_matcher_bench); row skipped"
 fi
 load_after="$(cut -d' ' -f1-3 /proc/loadavg)"
 
@@ -382,7 +404,7 @@ mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
 echo
 echo "### airlock egress proxy beside squid and tinyproxy"
 echo
-echo "$(nproc) CPUs, kernel $(uname -r), $(date -u +%Y-%m-%d), airlock $("$airlock" --version 2>/dev/null | awk '{print $NF}'), squid $squid_version, tinyproxy $tinyproxy_version;"
+echo "$(nproc) CPUs, kernel $(uname -r), $(date -u +%Y-%m-%d), $airlock_built $("$airlock" --version 2>/dev/null | awk '{print $NF}'), squid $squid_version, tinyproxy $tinyproxy_version;"
 echo "load average $load_before at the start, $load_after at the end. Origin: bench/egress/origin.c (epoll, sendfile of a sparse tmpfs file) in netns $netns at $origin_ip over a veth pair."
 echo "Medians of $rounds round(s) (per-round values in brackets). MB/s = 10^6 bytes/s, one GET of $(( bytes >> 20 )) MiB from before connect() to the last byte."
 echo "conn/s: wrk -t2 -c32 -d${wrk_seconds}s -H 'Connection: close' (a proxy row sends absolute-form requests to the proxy). p99: $latency_count sequential connect + 1-byte echo."
@@ -398,13 +420,19 @@ echo "| airlock, HTTP proxy 127.0.0.1:3128 (CONNECT; absolute-form for conn/s) |
 echo "| airlock, transparent (no proxy settings) | $(cell mbps "airlock transparent") | $(cell rps "airlock transparent") | $(cell p50 "airlock transparent") | $(cell p99 "airlock transparent") | $idle_rss |"
 echo "| airlock, SOCKS5 127.0.0.1:1080 | $(cell mbps "airlock SOCKS5") | | | | |"
 for row in "${wrk_rows[@]}"; do
-  [[ -n "${result["wrk_errors|$row"]:-}" ]] && echo "| wrk errors, $row (last round) | ${result["wrk_errors|$row"]} | | | | |"
+  [[ -n "${result["wrk_errors|$row"]:-}" ]] && echo "| wrk errors, $row (last round with errors) | ${result["wrk_errors|$row"]} | | | | |"
 done
 echo
 if [[ -n "$idle_after" ]]; then
-  echo "Idle tunnels: $idle_held (each proven by a 1-byte echo); the origin saw $idle_origin open."
-  echo "Supervisor (pid in the host pid namespace, exe $airlock): VmRSS $(mib "$idle_before") MiB before, $(mib "$idle_after") MiB with them;"
-  echo "$idle_fds open descriptors (RLIMIT_NOFILE soft/hard $idle_limit); the sandbox's RLIMIT_NOFILE: $open_files$( (( open_files < 65536 )) && echo " (65536 asked; the hard limit here is $hard_files)")."
+  held_count="$(awk '{ print $2 }' <<<"$idle_held")"
+  echo "Idle tunnels: $idle_held (each proven by a 1-byte echo, opened one after the other);"
+  echo "the origin had $idle_origin connections open ($origin_before before: other rows' proxies may keep some);"
+  echo "$time_wait host sockets toward $origin_ip were in TIME_WAIT before (ephemeral ports $(tr '\t' - </proc/sys/net/ipv4/ip_local_port_range))."
+  echo "Supervisor (its pid is in the host pid namespace, exe a copy of $airlock_built): VmRSS $(mib "$idle_before") MiB before, $(mib "$idle_after") MiB with them"
+  if (( held_count > 0 )); then
+    echo "($(awk -v a="$idle_after" -v b="$idle_before" -v n="$held_count" 'BEGIN { printf "%.2f", (a - b) / n }') KiB and $(awk -v a="$idle_fds" -v b="$idle_fds_before" -v n="$held_count" 'BEGIN { printf "%.1f", (a - b) / n }') descriptors per tunnel);"
+  fi
+  echo "$idle_fds open descriptors (its RLIMIT_NOFILE soft/hard: $idle_limit). The sandbox's RLIMIT_NOFILE: $open_files$( (( open_files < 65536 )) && echo " (65536 asked; the hard limit here is $hard_files, and raising it needs CAP_SYS_RESOURCE)")."
 else
   echo "Idle tunnels: not measured: $idle_note"
 fi
@@ -426,7 +454,7 @@ connect_ratio="$(ratio "$(get mbps "airlock CONNECT")" "$direct_mbps")"
 squid_rps="$(get rps squid)"
 rps_transparent_ratio="$(ratio "$(get rps "airlock transparent")" "$squid_rps")"
 rps_proxy_ratio="$(ratio "$(get rps "airlock HTTP proxy")" "$squid_rps")"
-added_p99="$(awk -v a="$(get p99 "airlock transparent")" -v b="$(get p99 direct)" 'BEGIN { if (a == "" || b == "" || a == "error" || b == "error") print "n/a"; else printf "%.0f", a - b }')"
+added_p99="$(awk -v a="$(get p99 "airlock transparent")" -v b="$(get p99 direct)" 'BEGIN { if (a == "" || b == "" || a == "error" || b == "error") print "n/a"; else printf "%+.0f", a - b }')"
 ge() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "n/a" && a + 0 >= b) ? 1 : 0 }'; }
 le() { awk -v a="$1" -v b="$2" 'BEGIN { print (a != "n/a" && a != "" && a + 0 <= b) ? 1 : 0 }'; }
 idle_ok=0
@@ -440,7 +468,15 @@ echo "| tunnel, transparent ≥ 0.8× direct | $transparent_ratio× | $(verdict 
 echo "| tunnel, CONNECT ≥ 0.8× direct | $connect_ratio× | $(verdict "$(ge "$connect_ratio" 0.8)") |"
 echo "| conn rate, transparent ≥ 1.5× squid | $rps_transparent_ratio× | $(verdict "$(ge "$rps_transparent_ratio" 1.5)") |"
 echo "| conn rate, HTTP proxy (absolute-form) ≥ 1.5× squid | $rps_proxy_ratio× | $(verdict "$(ge "$rps_proxy_ratio" 1.5)") |"
-echo "| added connect p99 (transparent − direct) ≤ 200 µs | $added_p99 µs | $(verdict "$(le "$added_p99" 200)") |"
+# A p99 difference is only a measurement when the baseline's own p99 is well below the target
+# scale: on a loaded machine the scheduler's delays (ms) swamp it, in either direction.
+direct_p99="$(get p99 direct)"
+added_p50="$(awk -v a="$(get p50 "airlock transparent")" -v b="$(get p50 direct)" 'BEGIN { if (a == "" || b == "" || a == "error" || b == "error") print "n/a"; else printf "%+.0f", a - b }')"
+p99_verdict="$(verdict "$(le "$added_p99" 200)")"
+if [[ "$p99_verdict" == PASS ]] && awk -v d="$direct_p99" 'BEGIN { exit !(d > 1000) }'; then
+  p99_verdict="INCONCLUSIVE (direct p99 is $direct_p99 µs: scheduling noise)"
+fi
+echo "| added connect p99 (transparent − direct) ≤ 200 µs | $added_p99 µs (p50: $added_p50 µs) | $p99_verdict |"
 if [[ -n "$idle_after" ]]; then
   echo "| supervisor RSS ≤ 64 MiB with $idle idle tunnels | $(mib "$idle_after") MiB, $idle_held | $(verdict "$idle_ok") |"
 else
@@ -452,4 +488,4 @@ else
   echo "| host matching ≤ 200 ns with 100,000 rules | not built | — |"
 fi
 (( quick )) && echo && echo "(--quick: $(( bytes >> 20 )) MiB, ${wrk_seconds} s of wrk, $idle idle tunnels: a smoke test, not the targets' sizes)"
-say "done in $(( SECONDS - started )) s"
+phase "done in $(( SECONDS - started )) s"

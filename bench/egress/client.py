@@ -6,8 +6,9 @@
       the sandbox) or through a CONNECT / SOCKS5 tunnel; prints "MB/s <value>" (10^6 bytes/s,
       from before connect() to the last byte).
   client.py latency HOST:PORT COUNT [--via http PROXY_HOST:PORT]
-      COUNT times, one after the other: connect, send one byte, read it back (the origin's echo
-      port), close. Prints "p50_us <v> p99_us <v> max_us <v>".
+      COUNT times, one after the other: connect, send one byte, read it back (the origin's
+      echo-once port, which then closes), close. Prints "p50_us <v> p99_us <v> max_us <v>" of
+      the connect-to-echo times.
   client.py hold HOST:PORT COUNT DIR [--silent]
       Writes DIR/started, waits for DIR/go, then opens COUNT connections to the echo port one
       after the other, each proven end to end by a one-byte echo (--silent: no byte is sent;

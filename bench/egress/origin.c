@@ -1,7 +1,7 @@
 // The origin of bench/egress.sh: one single-threaded epoll server, fast enough that the proxy in
 // front of it is what gets measured. Built by the script with `cc -O2`; runs in the origin netns.
 //
-//   origin ADDR HTTP_PORT ECHO_PORT ZERO_FILE
+//   origin ADDR HTTP_PORT ECHO_PORT ONCE_PORT ZERO_FILE
 //
 // HTTP_PORT: HTTP/1.1. `GET /bytes/N` answers N zero bytes, sent with sendfile(2) from ZERO_FILE
 // (a sparse file on tmpfs: its holes are the shared zero page, so nothing is copied from user
@@ -9,7 +9,10 @@
 // Any other path answers the two bytes "ok". "Connection: close" in the request closes the
 // connection after the response (the origin closes first, so TIME_WAIT stays on its side);
 // otherwise it is kept alive.
-// ECHO_PORT: every byte read is written back (the connect-latency probe, the idle tunnels).
+// ECHO_PORT: every byte read is written back (the idle tunnels).
+// ONCE_PORT: the first bytes read are written back, then the origin closes (the connect-latency
+// probe: the origin closing first keeps TIME_WAIT on its side, so thousands of short connections
+// do not use up the host's ephemeral ports toward it).
 // On start it raises RLIMIT_NOFILE to the hard limit and prints "ready" on stdout.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -30,7 +33,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum kind { LISTEN_HTTP, LISTEN_ECHO, CONN_HTTP, CONN_ECHO };
+enum kind { LISTEN_HTTP, LISTEN_ECHO, LISTEN_ONCE, CONN_HTTP, CONN_ECHO, CONN_ONCE };
 
 struct conn {
   int fd;
@@ -99,7 +102,7 @@ static void accept_all(struct conn* l) {
     struct conn* c = calloc(1, sizeof *c);
     if (!c) die("calloc");
     c->fd = fd;
-    c->kind = l->kind == LISTEN_HTTP ? CONN_HTTP : CONN_ECHO;
+    c->kind = l->kind == LISTEN_HTTP ? CONN_HTTP : l->kind == LISTEN_ECHO ? CONN_ECHO : CONN_ONCE;
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = c};
     if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) die("epoll_ctl add");
     open_conns++;
@@ -176,16 +179,16 @@ static int flush(struct conn* c) {
 static void on_http(struct conn* c, uint32_t events) {
   if (c->writing) {
     int r = flush(c);
-    if (r < 0) return drop(c);
+    if (r < 0) { drop(c); return; }
     if (r > 0) return;
-    if (c->close_after) return drop(c);
+    if (c->close_after) { drop(c); return; }
     set_interest(c, 0);
   } else if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
-    if (c->in_len == sizeof c->in) return drop(c);  // a head this big is not ours
+    if (c->in_len == sizeof c->in) { drop(c); return; }  // a head this big is not ours
     ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
     if (n <= 0) {
       if (n < 0 && errno == EAGAIN) return;
-      return drop(c);
+      { drop(c); return; }
     }
     c->in_len += (size_t)n;
   }
@@ -195,17 +198,18 @@ static void on_http(struct conn* c, uint32_t events) {
     if (!end) return;
     start_response(c, (size_t)(end + 4 - c->in));
     int r = flush(c);
-    if (r < 0) return drop(c);
-    if (r > 0) return set_interest(c, 1);
-    if (c->close_after) return drop(c);
+    if (r < 0) { drop(c); return; }
+    if (r > 0) { set_interest(c, 1); return; }
+    if (c->close_after) { drop(c); return; }
   }
 }
 
 static void on_echo(struct conn* c, uint32_t events) {
   if (c->writing) {
     int r = flush(c);
-    if (r < 0) return drop(c);
+    if (r < 0) { drop(c); return; }
     if (r > 0) return;
+    if (c->close_after) { drop(c); return; }
     set_interest(c, 0);
     return;
   }
@@ -213,18 +217,20 @@ static void on_echo(struct conn* c, uint32_t events) {
   ssize_t n = recv(c->fd, c->out, sizeof c->out, 0);
   if (n <= 0) {
     if (n < 0 && errno == EAGAIN) return;
-    return drop(c);
+    { drop(c); return; }
   }
   c->out_len = (size_t)n;
   c->out_off = 0;
+  c->close_after = c->kind == CONN_ONCE;
   int r = flush(c);
-  if (r < 0) return drop(c);
-  if (r > 0) set_interest(c, 1);
+  if (r < 0) { drop(c); return; }
+  if (r > 0) { set_interest(c, 1); return; }
+  if (c->close_after) drop(c);
 }
 
 int main(int argc, char** argv) {
-  if (argc != 5) {
-    fprintf(stderr, "usage: origin ADDR HTTP_PORT ECHO_PORT ZERO_FILE\n");
+  if (argc != 6) {
+    fprintf(stderr, "usage: origin ADDR HTTP_PORT ECHO_PORT ONCE_PORT ZERO_FILE\n");
     return 2;
   }
   signal(SIGPIPE, SIG_IGN);
@@ -233,8 +239,8 @@ int main(int argc, char** argv) {
     files.rlim_cur = files.rlim_max;
     setrlimit(RLIMIT_NOFILE, &files);
   }
-  zero_fd = open(argv[4], O_RDONLY | O_CLOEXEC);
-  if (zero_fd < 0) die(argv[4]);
+  zero_fd = open(argv[5], O_RDONLY | O_CLOEXEC);
+  if (zero_fd < 0) die(argv[5]);
   struct stat st;
   if (fstat(zero_fd, &st) != 0 || st.st_size <= 0) die("zero file size");
   zero_size = st.st_size;
@@ -242,6 +248,7 @@ int main(int argc, char** argv) {
   if (epfd < 0) die("epoll_create1");
   listen_on(argv[1], atoi(argv[2]), LISTEN_HTTP);
   listen_on(argv[1], atoi(argv[3]), LISTEN_ECHO);
+  listen_on(argv[1], atoi(argv[4]), LISTEN_ONCE);
   printf("ready\n");
   fflush(stdout);
   struct epoll_event events[256];
@@ -255,9 +262,11 @@ int main(int argc, char** argv) {
       struct conn* c = events[i].data.ptr;
       switch (c->kind) {
         case LISTEN_HTTP:
-        case LISTEN_ECHO: accept_all(c); break;
+        case LISTEN_ECHO:
+        case LISTEN_ONCE: accept_all(c); break;
         case CONN_HTTP: on_http(c, events[i].events); break;
-        case CONN_ECHO: on_echo(c, events[i].events); break;
+        case CONN_ECHO:
+        case CONN_ONCE: on_echo(c, events[i].events); break;
       }
     }
   }

@@ -12,7 +12,7 @@
 namespace airlock::egress {
 namespace {
 
-constexpr size_t kMaxPending = 1 << 18;  // per direction: pipe capacity or copy buffer
+constexpr size_t kMaxPending = 1 << 20;  // per direction: pipe capacity or copy buffer
 
 void reset_socket(int fd) {
   linger abortive{1, 0};  // close() then sends RST instead of FIN
@@ -102,6 +102,8 @@ bool StreamRelay::fill_by_splice(Direction& direction, bool& progress) {
   } else if (errno != EAGAIN && errno != EINTR) {
     return false;
   }
+  // Nothing came and nothing waits: the pipe goes back, so an idle tunnel holds none.
+  if (direction.in_pipe == 0) pipes_.release(std::move(direction.pipe));
   return true;
 }
 
