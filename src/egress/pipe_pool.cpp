@@ -18,7 +18,8 @@ SplicePipe PipePool::acquire() {
   }
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return {};
-  ::fcntl(fds[1], F_SETPIPE_SZ, kPipeSize);  // best effort: above pipe-max-size (or the user's pipe budget) it stays 64 KiB
+  // Best effort: above pipe-max-size, or past the user's pipe budget, it stays 64 KiB.
+  ::fcntl(fds[1], F_SETPIPE_SZ, kPipeSize);
   return SplicePipe{UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 

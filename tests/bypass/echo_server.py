@@ -1,13 +1,15 @@
 #!/usr/bin/python3
-"""A TCP echo service on the HOST's loopback (127.0.0.1:5432) for the localhost:5432 rule; each
-connection is logged, so a test can tell whether a sandbox connection reached the host."""
+"""A TCP echo service on the HOST's loopback (127.0.0.1:5432, or the port given) for the
+localhost:5432 rule; each connection is logged (echo.log, or echo-PORT.log), so a test can tell
+whether a sandbox connection reached the host.  Usage: echo_server.py STATE_DIR [PORT]"""
 import os
 import socket
 import sys
 import threading
 import time
 
-LOG = os.path.join(sys.argv[1], "echo.log")
+PORT = int(sys.argv[2]) if len(sys.argv) > 2 else 5432
+LOG = os.path.join(sys.argv[1], "echo.log" if PORT == 5432 else f"echo-{PORT}.log")
 
 
 def handle(sock, peer):
@@ -26,7 +28,7 @@ def handle(sock, peer):
 
 server = socket.socket()
 server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", int(sys.argv[2]) if len(sys.argv) > 2 else 5432))
+server.bind(("127.0.0.1", PORT))
 server.listen(64)
 while True:
     client, address = server.accept()

@@ -7,7 +7,8 @@ Listeners, one thread per connection:
   198.51.100.20:8080 plain HTTP
 Every request is answered with its own request line and headers as the body (the echo the
 Proxy-Authorization and Host checks read), except GET /repo.git/... (static files of a dumb-HTTP
-git repository), GET /big (10 MB) and GET /hang (never answered). Every request head, TLS SNI and
+git repository), GET /big (10 MB), GET /drip (2000 bytes in two parts 0.5 s apart) and GET
+/hang (never answered). Every request head, TLS SNI and
 connection is appended to the log as one line, so a test can prove what did NOT reach the origin.
 
 Like nginx (RFC 9112 section 2.2 "SHOULD ignore at least one empty line"), empty lines before a
@@ -127,6 +128,10 @@ class Connection:
                 self.serve_file(path.split("?")[0], close)
             elif path == "/big":
                 self.answer(b"200 OK", b"x" * (10 * 1024 * 1024), close)
+            elif path == "/drip":  # half the body now, half 0.5 s later
+                self.sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2000\r\n\r\n" + b"d" * 1000)
+                time.sleep(0.5)
+                self.sock.sendall(b"d" * 1000)
             elif path == "/hang":
                 time.sleep(120)
                 return

@@ -6,7 +6,7 @@
 #   world.sh status   exit 0 when everything answers
 # Names and addresses are this test's own (others use others): netns airlock-bypass-origin, veth
 # alb-host/alb-peer, 198.51.100.1/24 (host) and .10 + .20 (origin), 127.0.0.1:5353 (dnsmasq),
-# :5354 (rebinding DNS), :5432 (echo).
+# :5354 (rebinding DNS), :5432 (echo), :5433 (a decoy no rule reaches).
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 STATE=${AIRLOCK_BYPASS_STATE:-/tmp/airlock-bypass-world}
@@ -34,17 +34,19 @@ alive() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2> /dev/nul
 
 status() {
   ip netns list 2> /dev/null | grep -qw "$NETNS" || return 1
-  for service in origin dnsmasq rebind echo; do alive "$service" || return 1; done
+  for service in origin dnsmasq rebind echo decoy; do alive "$service" || return 1; done
   timeout 5 curl -sf --noproxy '*' --cacert "$STATE/ca.crt" \
     --resolve api.example.test:443:198.51.100.10 https://api.example.test/ready -o /dev/null || return 1
   timeout 5 curl -sf --noproxy '*' http://198.51.100.20:8080/ready -o /dev/null || return 1
   [ "$(timeout 5 dig +short +tries=1 +time=2 @127.0.0.1 -p 5353 api.example.test A)" = 198.51.100.10 ] || return 1
   timeout 5 dig +tries=1 +time=2 @127.0.0.1 -p 5354 rebind.example.test A > /dev/null || return 1
-  timeout 5 "$PY" -c 'import socket; s=socket.create_connection(("127.0.0.1",5432),2); s.sendall(b"x"); assert s.recv(8)==b"echo:x"' || return 1
+  for port in 5432 5433; do
+    timeout 5 "$PY" -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),2); s.sendall(b"x"); assert s.recv(8)==b"echo:x"' "$port" || return 1
+  done
 }
 
 stop() {
-  for service in origin dnsmasq rebind echo; do
+  for service in origin dnsmasq rebind echo decoy; do
     if alive "$service"; then
       pid=$(cat "$STATE/$service.pid")
       kill "$pid" 2> /dev/null
@@ -118,6 +120,8 @@ start() {
     --pid-file="$STATE/dnsmasq.real.pid" "${records[@]}"
   spawn rebind "$PY" "$HERE/rebind_dns.py" "$STATE"
   spawn echo "$PY" "$HERE/echo_server.py" "$STATE" 5432
+  # a decoy on the host's 127.0.0.1:5433: no rule carries that port, so it must never hear a thing
+  spawn decoy "$PY" "$HERE/echo_server.py" "$STATE" 5433
   for _ in $(seq 1 50); do
     if status; then
       self_check && return 0
