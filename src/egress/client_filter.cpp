@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "egress/host_name.h"
+#include "egress/http_request.h"
 #include "egress/tls_client_hello.h"
 
 namespace airlock::egress {
@@ -11,19 +12,26 @@ namespace {
 
 constexpr size_t kMaxClassifyBytes = 16384 + 5;  // one full TLS record, or a request line
 
-// "GET /x HTTP/1.1": a method token, a space, and "HTTP/" somewhere on the first line. Such
-// bytes are held to HTTP's rules from then on, so a near-miss cannot pass as opaque.
+// "GET /x HTTP/1.1": a method, a space, and "HTTP/" somewhere on the first line. Such bytes are
+// held to HTTP's rules from then on, so a near-miss cannot pass as opaque. Bytes that start with
+// CR or LF are HTTP too: servers skip empty lines before a request (RFC 9112 section 2.2), and
+// the strict parser refuses them, so an empty line cannot hide a request for another host.
+// Methods are upper case (RFC 9110 section 9.1; nginx and node accept nothing else): only those
+// bytes are worth waiting for. A lower-case first line is examined when it arrives whole.
 enum class Looks { http, not_http, unsure };
 Looks looks_like_http(std::string_view bytes) {
+  if (!bytes.empty() && (bytes[0] == '\r' || bytes[0] == '\n')) return Looks::http;
+  const size_t line_end = bytes.find('\n');
+  const std::string_view line = bytes.substr(0, line_end);
   size_t i = 0;
-  while (i < bytes.size() && i < 24 && std::isupper(static_cast<unsigned char>(bytes[i]))) ++i;
-  if (i == bytes.size()) return bytes.size() < 24 ? Looks::unsure : Looks::not_http;
-  if (i == 0 || bytes[i] != ' ') return Looks::not_http;
-  size_t line_end = bytes.find('\n');
-  std::string_view line = bytes.substr(0, line_end);
+  while (i < line.size() && i < 24 && is_http_token(line.substr(i, 1))) ++i;
+  const bool upper = i > 0 && std::all_of(line.begin(), line.begin() + static_cast<long>(i),
+                                          [](unsigned char c) { return std::isupper(c); });
+  if (i == bytes.size()) return upper && i < 24 ? Looks::unsure : Looks::not_http;
+  if (i == 0 || i == line.size() || line[i] != ' ') return Looks::not_http;
   if (line.find("HTTP/") != std::string_view::npos) return Looks::http;
-  if (line_end == std::string_view::npos) return bytes.size() < 8192 ? Looks::unsure : Looks::http;
-  return Looks::not_http;
+  if (line_end != std::string_view::npos || !upper) return Looks::not_http;
+  return bytes.size() < 8192 ? Looks::unsure : Looks::http;
 }
 
 }  // namespace

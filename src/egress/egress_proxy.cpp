@@ -1,5 +1,7 @@
 #include "egress/egress_proxy.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -120,7 +122,7 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::create(SandboxListeners listen
   State* raw = state.get();
   state->context.reset(new ProxyContext{
       *state->loop, state->pipes, *state->resolver, state->policy, state->dns_map, audit,
-      state->sock_diag.get(), sandbox_pid,
+      state->sock_diag.get(), pid_namespace_of(sandbox_pid),
       [raw](uint64_t id) { return raw->sessions.count(id) != 0; },
       [raw](uint64_t id) { raw->loop->defer([raw, id] { raw->sessions.erase(id); }); }});
   state->stub = std::make_unique<DnsStub>(
@@ -154,7 +156,15 @@ EgressProxy::~EgressProxy() {
 }
 
 void EgressProxy::start() {
-  thread_ = std::thread([this] { state_->loop->run(); });
+  thread_ = std::thread([this] {
+    // splice(2) to a socket the client has closed raises SIGPIPE (it has no MSG_NOSIGNAL):
+    // blocked in this thread it stays pending and harmless, instead of killing the supervisor.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    state_->loop->run();
+  });
 }
 
 void EgressProxy::stop() {

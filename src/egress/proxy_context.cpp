@@ -16,9 +16,9 @@ std::string endpoint_text(const sockaddr_storage& address) {
 }
 
 nlohmann::json client_process(const ProxyContext& context, const sockaddr_storage& client) {
-  if (context.sock_diag_fd < 0) return nullptr;
+  if (context.sock_diag_fd < 0 || !context.sandbox_pid_namespace) return nullptr;
   std::optional<SocketOwner> owner =
-      find_socket_owner(context.sock_diag_fd, client, context.sandbox_pid);
+      find_socket_owner(context.sock_diag_fd, client, *context.sandbox_pid_namespace);
   if (!owner) return nullptr;
   return {{"pid", owner->sandbox_pid},
           {"host_pid", owner->host_pid},

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +18,7 @@
 #include "egress/dns_resolver.h"
 #include "egress/event_loop.h"
 #include "egress/pipe_pool.h"
+#include "egress/socket_owner.h"
 
 namespace airlock::egress {
 
@@ -28,7 +30,7 @@ struct ProxyContext {
   DnsMap& dns_map;
   const audit::AuditLog& audit;
   int sock_diag_fd = -1;
-  pid_t sandbox_pid = 0;
+  std::optional<PidNamespaceId> sandbox_pid_namespace;  // whose processes may own a socket
   // True while the session with this id exists (asynchronous callbacks check before acting).
   std::function<bool(uint64_t)> session_alive;
   // Destroys the session after the current batch of events.

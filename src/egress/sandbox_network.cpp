@@ -231,7 +231,7 @@ std::string capture_ruleset(const std::vector<uint16_t>& host_loopback_ports) {
   if (!ports.empty()) {
     // localhost:PORT rules: these loopback ports lead to the HOST's loopback, via the proxy.
     carried = fmt::format(
-        "    ip daddr 127.0.0.0/8 tcp dport {{ {0} }} redirect to :{1}\n"
+        "    ip daddr 127.0.0.1 tcp dport {{ {0} }} redirect to :{1}\n"
         "    ip6 daddr ::1 tcp dport {{ {0} }} redirect to :{1}\n",
         ports, kTransparentPort);
   }

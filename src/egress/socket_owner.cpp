@@ -192,11 +192,7 @@ std::optional<pid_t> parse_pid(std::string_view text) {
   return pid;
 }
 
-struct NamespaceId {
-  dev_t device = 0;
-  ino_t inode = 0;
-  friend bool operator==(const NamespaceId&, const NamespaceId&) = default;
-};
+using NamespaceId = PidNamespaceId;
 
 std::optional<NamespaceId> pid_namespace_at(int dir_fd, const char* path) {
   struct stat status {};
@@ -286,12 +282,10 @@ std::string read_exe(int pid_fd) {
   return std::string(path.data(), static_cast<size_t>(length));
 }
 
-std::optional<SocketOwner> process_holding(uint32_t inode, pid_t sandbox_init_pid) {
+std::optional<SocketOwner> process_holding(uint32_t inode, const NamespaceId& wanted) {
   const UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!proc.valid()) return std::nullopt;
-  const auto sandbox =
-      pid_namespace_at(proc.get(), (std::to_string(sandbox_init_pid) + "/ns/pid").c_str());
-  if (!sandbox) return std::nullopt;
+  const std::optional<NamespaceId> sandbox = wanted;
   const std::string target = "socket:[" + std::to_string(inode) + "]";
   size_t fds_left = kMaxFds;
   for (const pid_t pid : pids_in_namespace(proc.get(), *sandbox)) {
@@ -316,12 +310,23 @@ std::optional<SocketOwner> process_holding(uint32_t inode, pid_t sandbox_init_pi
 
 }  // namespace
 
+std::optional<PidNamespaceId> pid_namespace_of(pid_t pid) {
+  return pid_namespace_at(AT_FDCWD, ("/proc/" + std::to_string(pid) + "/ns/pid").c_str());
+}
+
 std::optional<SocketOwner> find_socket_owner(int sock_diag_fd, const sockaddr_storage& client,
                                              pid_t sandbox_init_pid) {
+  std::optional<PidNamespaceId> sandbox = pid_namespace_of(sandbox_init_pid);
+  if (!sandbox) return std::nullopt;
+  return find_socket_owner(sock_diag_fd, client, *sandbox);
+}
+
+std::optional<SocketOwner> find_socket_owner(int sock_diag_fd, const sockaddr_storage& client,
+                                             const PidNamespaceId& sandbox) {
   try {
     for (const DiagAddress& wanted : diag_addresses(client)) {
       if (const uint32_t inode = socket_inode(sock_diag_fd, wanted); inode != 0) {
-        return process_holding(inode, sandbox_init_pid);
+        return process_holding(inode, sandbox);
       }
     }
     return std::nullopt;

@@ -30,6 +30,18 @@ struct SocketOwner {
 std::optional<SocketOwner> find_socket_owner(int sock_diag_fd, const sockaddr_storage& client,
                                              pid_t sandbox_init_pid);
 
+// A pid namespace, as stat(2) of /proc/PID/ns/pid names it.
+struct PidNamespaceId {
+  dev_t device = 0;
+  ino_t inode = 0;
+  friend bool operator==(const PidNamespaceId&, const PidNamespaceId&) = default;
+};
+// Read it while the sandbox's init is still dumpable: once it is not, an unprivileged
+// supervisor may no longer look at /proc/INIT/ns (its processes stay readable).
+std::optional<PidNamespaceId> pid_namespace_of(pid_t pid);
+std::optional<SocketOwner> find_socket_owner(int sock_diag_fd, const sockaddr_storage& client,
+                                             const PidNamespaceId& sandbox);
+
 // A NETLINK_SOCK_DIAG socket (SOCK_CLOEXEC) in the current network namespace.
 Result<UniqueFd> open_sock_diag();
 

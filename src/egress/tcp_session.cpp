@@ -143,8 +143,17 @@ void TcpSession::start() {
 }
 
 void TcpSession::refuse_over_limit(uint32_t limit) {
+  over_limit_ = limit;
+  if (via_ == Via::transparent) {
+    deny_over_limit();
+    return;
+  }
+  start();  // read the request first, so the refusal is an answer the client understands
+}
+
+void TcpSession::deny_over_limit() {
   deny(fmt::format("the sandbox already has {} proxied connections (network max_connections)",
-                   limit),
+                   over_limit_),
        "", 503, socks5_reply::general_failure);
 }
 
@@ -194,6 +203,25 @@ void TcpSession::parse_http_intake() {
     return;
   }
   if (parsed.status == ParseStatus::invalid) {
+    // Audit what the request line said it was, as far as it can be read.
+    forward_proxy_ = intake_.rfind("CONNECT ", 0) != 0;
+    const std::string_view line =
+        std::string_view(intake_).substr(0, intake_.find_first_of("\r\n"));
+    const size_t target = line.find(' ');
+    if (target != std::string_view::npos) {
+      std::string_view authority = line.substr(target + 1);
+      authority = authority.substr(0, authority.find(' '));
+      if (forward_proxy_ && authority.rfind("http://", 0) == 0) {
+        authority.remove_prefix(7);
+        authority = authority.substr(0, authority.find('/'));
+      }
+      bool ok = false;
+      auto [host, port] = split_host_port(authority, forward_proxy_ ? 80 : 0, &ok);
+      if (ok) {
+        host_ = host;
+        port_ = port;
+      }
+    }
     deny("malformed HTTP request: " + parsed.problem, "", parsed.http_status);
     return;
   }
@@ -272,7 +300,8 @@ void TcpSession::decide_transparent() {
            decision.rule);
       return;
     }
-    candidates_ = {*address};
+    // Exactly the host's 127.0.0.1 or ::1, whichever loopback address the agent named.
+    candidates_ = {*IpAddress::parse(address->is_v4() ? "127.0.0.1" : "::1")};
     allow(decision.reason, decision.rule);
     dial_next();
     return;
@@ -324,6 +353,10 @@ void TcpSession::decide_transparent() {
 void TcpSession::decide_host(const std::string& raw_host, uint16_t port) {
   port_ = port;
   host_ = raw_host;
+  if (over_limit_ != 0) {
+    deny_over_limit();
+    return;
+  }
   Result<NormalisedHost> normalised = normalise_host(raw_host);
   if (!normalised) {
     deny("invalid host: " + normalised.error().message);

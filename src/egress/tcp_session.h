@@ -34,7 +34,7 @@ class TcpSession final : public EventLoop::Handler {
 
   void start();
   // The connection limit was reached: refuse in the client's protocol and audit.
-  void refuse_over_limit(uint32_t limit);
+  void refuse_over_limit(uint32_t limit);  // transparent: now; others: after their request
   void on_ready(int fd, uint32_t events) override;
   // The proxy is stopping: close now, with the close event.
   void shut_down();
@@ -48,6 +48,7 @@ class TcpSession final : public EventLoop::Handler {
   void parse_socks_intake();
   void decide_transparent();
   // Decision
+  void deny_over_limit();
   void decide_host(const std::string& raw_host, uint16_t port);
   void resolve_and_dial();
   void on_resolved(const Resolution& resolution);
@@ -95,6 +96,7 @@ class TcpSession final : public EventLoop::Handler {
   uint64_t timer_ = 0;
   std::chrono::steady_clock::time_point started_;
   bool decided_ = false;
+  uint32_t over_limit_ = 0;  // the connection limit this session was over, 0 when not
 };
 
 }  // namespace airlock::egress

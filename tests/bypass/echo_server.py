@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""A TCP echo service on the HOST's loopback (127.0.0.1:5432, or the port given) for the
+"""A TCP echo service on the HOST's loopback (127.0.0.1 and [::1], port 5432 or the one given) for the
 localhost:5432 rule; each connection is logged (echo.log, or echo-PORT.log), so a test can tell
 whether a sandbox connection reached the host.  Usage: echo_server.py STATE_DIR [PORT]"""
 import os
@@ -26,10 +26,18 @@ def handle(sock, peer):
     sock.close()
 
 
-server = socket.socket()
-server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-server.bind(("127.0.0.1", PORT))
-server.listen(64)
-while True:
-    client, address = server.accept()
-    threading.Thread(target=handle, args=(client, address), daemon=True).start()
+def serve(family, address):
+    server = socket.socket(family)
+    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if family == socket.AF_INET6:
+        server.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    server.bind((address, PORT))
+    server.listen(64)
+    while True:
+        client, peer = server.accept()
+        threading.Thread(target=handle, args=(client, peer), daemon=True).start()
+
+
+# Both loopbacks, like a database listening on "localhost".
+threading.Thread(target=serve, args=(socket.AF_INET6, "::1"), daemon=True).start()
+serve(socket.AF_INET, "127.0.0.1")

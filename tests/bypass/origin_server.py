@@ -5,6 +5,7 @@ Listeners, one thread per connection:
   198.51.100.10:443  TLS (server cert for api.example.test, *.cdn.example.test, other.example.test)
   198.51.100.10:80   plain HTTP
   198.51.100.20:8080 plain HTTP
+  198.51.100.10:443/udp  logs and echoes datagrams (QUIC must never get here from a sandbox)
 Every request is answered with its own request line and headers as the body (the echo the
 Proxy-Authorization and Host checks read), except GET /repo.git/... (static files of a dumb-HTTP
 git repository), GET /big (10 MB), GET /drip (2000 bytes in two parts 0.5 s apart) and GET
@@ -175,6 +176,20 @@ def listen(address, port, name, args, tls_context=None):
     threading.Thread(target=loop, daemon=True).start()
 
 
+def listen_udp(address, port, name, args):
+    """Logs every datagram: QUIC and other UDP from a sandbox must never arrive."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind((address, port))
+
+    def loop():
+        while True:
+            data, peer = sock.recvfrom(65536)
+            log(args["log"], f"{name} datagram from {peer[0]}:{peer[1]} {shown(data[:100])}")
+            sock.sendto(b"udp-echo", peer)
+
+    threading.Thread(target=loop, daemon=True).start()
+
+
 def main():
     state = sys.argv[1]
     args = {"log": os.path.join(state, "origin.log"), "docroot": os.path.join(state, "docroot")}
@@ -188,6 +203,7 @@ def main():
     listen("198.51.100.10", 443, "https", args, context)
     listen("198.51.100.10", 80, "http", args)
     listen("198.51.100.20", 8080, "http8080", args)
+    listen_udp("198.51.100.10", 443, "udp443", args)
     log(args["log"], "origin ready")
     threading.Event().wait()
 

@@ -30,7 +30,17 @@ RECORDS=(
 
 say() { echo "world: $*" >&2; }
 
-alive() { [ -f "$STATE/$1.pid" ] && kill -0 "$(cat "$STATE/$1.pid")" 2> /dev/null; }
+running() { # a zombie (exited, not yet reaped by whoever adopted it) is not running
+  kill -0 "$1" 2> /dev/null && [ "$(awk '{print $3}' "/proc/$1/stat" 2> /dev/null)" != Z ]
+}
+# ours: the recorded pid runs and its command line names this world's state directory (every
+# service gets it), so a recycled pid is never mistaken for one of them
+alive() {
+  [ -f "$STATE/$1.pid" ] || return 1
+  local pid
+  pid=$(cat "$STATE/$1.pid")
+  running "$pid" && tr '\0' ' ' < "/proc/$pid/cmdline" 2> /dev/null | grep -qF "$STATE"
+}
 
 status() {
   ip netns list 2> /dev/null | grep -qw "$NETNS" || return 1
@@ -40,6 +50,7 @@ status() {
   timeout 5 curl -sf --noproxy '*' http://198.51.100.20:8080/ready -o /dev/null || return 1
   [ "$(timeout 5 dig +short +tries=1 +time=2 @127.0.0.1 -p 5353 api.example.test A)" = 198.51.100.10 ] || return 1
   timeout 5 dig +tries=1 +time=2 @127.0.0.1 -p 5354 rebind.example.test A > /dev/null || return 1
+  timeout 5 "$PY" -c 'import socket; s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM); s.settimeout(2); s.sendto(b"ready",("198.51.100.10",443)); assert s.recv(16)==b"udp-echo"' || return 1
   for port in 5432 5433; do
     timeout 5 "$PY" -c 'import socket,sys; s=socket.create_connection(("127.0.0.1",int(sys.argv[1])),2); s.sendall(b"x"); assert s.recv(8)==b"echo:x"' "$port" || return 1
   done
@@ -48,10 +59,11 @@ status() {
 stop() {
   for service in origin dnsmasq rebind echo decoy; do
     if alive "$service"; then
+      local pid
       pid=$(cat "$STATE/$service.pid")
       kill "$pid" 2> /dev/null
-      for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
-      kill -9 "$pid" 2> /dev/null
+      for _ in 1 2 3 4 5 6 7 8 9 10; do running "$pid" || break; sleep 0.1; done
+      running "$pid" && kill -9 "$pid" 2> /dev/null
     fi
   done
   ip netns list 2> /dev/null | grep -qw "$NETNS" && ip netns del "$NETNS"

@@ -193,11 +193,33 @@ TEST(DestinationFilter, ForwardProxyRewritesEveryHeadForTheOrigin) {
             ClientFilter::Verdict::deny);
 }
 
+TEST(DestinationFilter, AnEmptyLineOrALowerCaseMethodCannotHideARequest) {
+  // RFC 9112 section 2.2: servers skip empty lines before a request line; node, nginx and Go
+  // do. Opaque pass-through would let such a request for another host reach the origin.
+  for (const char* bytes : {"\r\nGET /x HTTP/1.1\r\nHost: other.example.test\r\n\r\n",
+                            "\nGET /x HTTP/1.1\r\nHost: other.example.test\r\n\r\n",
+                            "get /x HTTP/1.1\r\nHost: other.example.test\r\n\r\n"}) {
+    DestinationFilter filter({"api.example.test"}, 80, false);
+    std::string out;
+    EXPECT_EQ(filter.feed(bytes, out), ClientFilter::Verdict::deny) << bytes;
+    EXPECT_TRUE(out.empty()) << bytes;
+  }
+  // A short client-first message is not held back waiting to look like HTTP.
+  DestinationFilter ping({"echo.example.test"}, 7, false);
+  std::string echoed;
+  EXPECT_EQ(ping.feed("ping", echoed), ClientFilter::Verdict::pass_through);
+  EXPECT_EQ(echoed, "ping");
+  // An opaque protocol whose first line merely starts with a token is still opaque.
+  DestinationFilter ssh({"git.example.test"}, 22, false);
+  std::string out;
+  EXPECT_EQ(ssh.feed("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", out),
+            ClientFilter::Verdict::pass_through);
+}
+
 TEST(CaptureRuleset, RedirectsTcpAndDnsAndDropsTheRest) {
   std::string ruleset = capture_ruleset({5432, 6379});
   EXPECT_THAT(ruleset, HasSubstr("th dport 53 redirect to :53"));
-  EXPECT_THAT(ruleset,
-              HasSubstr("ip daddr 127.0.0.0/8 tcp dport { 5432, 6379 } redirect to :15001"));
+  EXPECT_THAT(ruleset, HasSubstr("ip daddr 127.0.0.1 tcp dport { 5432, 6379 } redirect to :15001"));
   EXPECT_THAT(ruleset, HasSubstr("meta l4proto tcp redirect to :15001"));
   EXPECT_THAT(ruleset, HasSubstr("type filter hook output priority 0; policy drop;"));
   EXPECT_THAT(capture_ruleset({}), ::testing::Not(HasSubstr("tcp dport {")));
