@@ -95,7 +95,17 @@ make_repo() {
     git -C "$STATE/docroot/repo.git" update-server-info
 }
 
+# Test traffic must stay on this machine: refuse to start where 198.51.100.0/24 is already
+# reachable through another interface (it would then leave through it, not reach our origin).
+test_range_is_free() {
+  if ip -4 route show to match 198.51.100.10 | grep -v '^default' | grep -qv 'dev alb-host'; then
+    echo "world.sh: 198.51.100.0/24 is already routed here ($(ip -4 route show to match 198.51.100.10 | grep -v '^default' | head -1)); refusing to use it for the test origin" >&2
+    return 1
+  fi
+}
+
 make_netns() {
+  test_range_is_free &&
   ip netns add "$NETNS" &&
     ip link add alb-host type veth peer name alb-peer &&
     ip link set alb-peer netns "$NETNS" &&
