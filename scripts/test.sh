@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this): format gate, -Werror build, unit,
-# integration and escape tests (as root and as uid 65534), the same again under ASan+UBSan,
-# and the policy-loader fuzzer for a short while. Needs root (it switches users and uses
+# integration, escape, egress bypass and real-client tests (as root and as uid 65534), the same
+# again under ASan+UBSan, and every fuzzer (policy loader, TLS, HTTP, SOCKS5, DNS) for a while. Needs root (it switches users and uses
 # cgroups); run with sudo otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
