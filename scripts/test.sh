@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it (.ci/run calls this): format gate, -Werror build, unit,
 # integration, escape, egress bypass and real-client tests (as root and as uid 65534), the same
-# again under ASan+UBSan, and every fuzzer (policy loader, TLS, HTTP, SOCKS5, DNS) for a while. Needs root (it switches users and uses
-# cgroups); run with sudo otherwise.
+# again under ASan+UBSan, and every fuzzer (policy loader, TLS, HTTP, SOCKS5, DNS) for a while.
+# Needs root (it switches users, uses cgroups and makes a test network namespace); run with sudo
+# otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "$(id -u)" != 0 ]; then
