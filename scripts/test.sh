@@ -30,7 +30,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DAIRLOCK_SANITIZE=ON
 ninja -C build-asan
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=halt_on_error=1 ctest --output-on-failure --timeout 600)
 
-echo "== fuzz (policy loader)"
+echo "== fuzz (policy loader, TLS ClientHello, HTTP, SOCKS5, DNS)"
 tests/fuzz/run_fuzzers.sh "${AIRLOCK_FUZZ_SECONDS:-30}"
 
 echo "== all tests passed in $(( $(date +%s) - started )) s"
