@@ -10,7 +10,7 @@ packages=(
   nlohmann-json3-dev  # audit events (JSON Lines) and `check --json`
   libcli11-dev        # command-line parsing
   libfmt-dev          # formatting of messages and events
-  libssl-dev          # SHA-256 of the policy (OpenSSL EVP); TLS in the egress proxy later
+  nettle-dev          # SHA-256 of the policy (static, no library initialisation at start-up)
   libnftables-dev     # the transparent-capture ruleset inside the sandbox's network namespace
   libc-ares-dev       # asynchronous DNS for the egress proxy (no blocking call on its loop)
   libidn2-dev         # UTS#46 host normalisation (IDN to ASCII) before policy matching

@@ -8,6 +8,7 @@
 #include <memory>
 #include <utility>
 
+#include "common/shared_library.h"
 #include "policy/network_rule.h"
 
 namespace airlock::egress {
@@ -108,6 +109,33 @@ bool is_ascii(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](unsigned char c) { return c < 0x80; });
 }
 
+// libidn2 is opened on the first name that needs it (see common/shared_library.h): most names
+// are plain ASCII, and most runs have no host names at all.
+struct Idn2Functions {
+  decltype(&idn2_to_ascii_8z) to_ascii_8z;
+  decltype(&idn2_free) free;
+  decltype(&idn2_strerror) strerror;
+};
+
+Result<Idn2Functions> open_idn2() {
+  Result<SharedLibrary> library = SharedLibrary::open("libidn2.so.0", "libidn2-0");
+  if (!library) return library.error();
+  Idn2Functions idn2{};
+  const Status bound[] = {
+      library->bind("idn2_to_ascii_8z", &idn2.to_ascii_8z),
+      library->bind("idn2_free", &idn2.free),
+      library->bind("idn2_strerror", &idn2.strerror),
+  };
+  for (const Status& step : bound)
+    if (!step) return step.error();
+  return idn2;
+}
+
+const Result<Idn2Functions>& idn2() {
+  static const Result<Idn2Functions> functions = open_idn2();
+  return functions;
+}
+
 bool starts_with_ace_prefix(std::string_view label) {
   return label.size() >= 4 && (label[0] | 0x20) == 'x' && (label[1] | 0x20) == 'n' &&
          label[2] == '-' && label[3] == '-';
@@ -125,13 +153,16 @@ Status label_to_ascii(std::string_view raw, std::string_view label, std::string*
       out->push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
     return ok_status();
   }
+  if (!idn2()) return idn2().error();
+  const Idn2Functions& library = *idn2();
   std::string terminated(label);
   char* converted = nullptr;
-  int rc = idn2_to_ascii_8z(terminated.c_str(), &converted, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
-  std::unique_ptr<char, decltype(&idn2_free)> owned(converted, &idn2_free);
+  int rc =
+      library.to_ascii_8z(terminated.c_str(), &converted, IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL);
+  std::unique_ptr<char, decltype(library.free)> owned(converted, library.free);
   if (rc != IDN2_OK) {
     return refused(raw, "is not a valid international domain name (UTS#46): " +
-                            std::string(idn2_strerror(rc)));
+                            std::string(library.strerror(rc)));
   }
   out->append(owned.get());
   return ok_status();

@@ -7,7 +7,6 @@
 #include <linux/sock_diag.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <nftables/libnftables.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -21,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "common/errno_text.h"
+#include "egress/nftables_ruleset.h"
 #include "egress/sandbox_ports.h"
 
 namespace airlock::egress {
@@ -122,24 +122,6 @@ bool add_default_route(int family) {
   return error->error == 0;
 }
 
-bool load_ruleset(const std::string& ruleset, std::string& problem) {
-  nft_ctx* context = nft_ctx_new(NFT_CTX_DEFAULT);
-  if (context == nullptr) {
-    problem = "cannot create an nftables context";
-    return false;
-  }
-  nft_ctx_buffer_error(context);
-  bool ok = nft_run_cmd_from_buffer(context, ruleset.c_str()) == 0;
-  if (!ok) {
-    problem = nft_ctx_get_error_buffer(context);
-    while (!problem.empty() && (problem.back() == '\n' || problem.back() == ' '))
-      problem.pop_back();
-    for (char& c : problem) c = c == '\n' ? ' ' : c;
-  }
-  nft_ctx_free(context);
-  return ok;
-}
-
 int listener(int family, int type, uint16_t port) {
   UniqueFd fd(::socket(family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) return -1;
@@ -179,10 +161,9 @@ int listener(int family, int type, uint16_t port) {
   if (!bring_up_loopback()) helper_fail(channel, "cannot bring up lo in the sandbox");
   if (!add_default_route(AF_INET)) helper_fail(channel, "cannot add the IPv4 route onto lo");
   if (!add_default_route(AF_INET6)) helper_fail(channel, "cannot add the IPv6 route onto lo");
-  std::string problem;
-  if (!load_ruleset(ruleset, problem)) {
+  if (Status loaded = load_nftables_ruleset(ruleset); !loaded) {
     errno = EINVAL;
-    helper_fail(channel, "cannot load the nftables capture (" + problem + ")");
+    helper_fail(channel, "cannot load the nftables capture (" + loaded.error().message + ")");
   }
   const struct {
     int family;
@@ -257,6 +238,9 @@ std::string capture_ruleset(const std::vector<uint16_t>& host_loopback_ports) {
 Result<SandboxListeners> install_sandbox_capture(pid_t sandbox_pid, bool join_user_namespace,
                                                  const std::vector<uint16_t>& host_loopback_ports) {
   const std::string ruleset = capture_ruleset(host_loopback_ports);
+  if (Status opened = open_nftables_library(); !opened) {
+    return Error{"cannot set up the sandbox's egress capture: " + opened.error().message};
+  }
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return Error{"cannot create the egress set-up channel: " + errno_text(errno)};

@@ -17,6 +17,7 @@
 #include "common/errno_text.h"
 #include "egress/sandbox_ports.h"
 #include "policy/policy_json.h"
+#include "seccomp/default_filter.h"
 #include "seccomp/filter_builder.h"
 
 extern char** environ;
@@ -355,9 +356,8 @@ Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
   plan.timeout_seconds = process.timeout_seconds;
   plan.new_session = ::isatty(STDIN_FILENO) == 0;
 
-  Result<std::vector<sock_filter>> default_filter = seccomp::build_default_filter();
-  if (!default_filter) return default_filter.error();
-  plan.seccomp_default = std::move(default_filter).value();
+  const std::span<const sock_filter> default_filter = seccomp::compiled_default_filter();
+  plan.seccomp_default.assign(default_filter.begin(), default_filter.end());
   if (!process.syscalls.use_default) {
     Result<std::vector<sock_filter>> allowlist =
         seccomp::build_allowlist_filter(process.syscalls.allow);

@@ -666,6 +666,27 @@ TEST(PolicyJson, HashIsStableAndTracksEveryValue) {
   }
 }
 
+// The hash is SHA-256 of the canonical JSON, as coreutils' sha256sum computes it, so an auditor
+// can recompute it from `airlock check --json` output.
+TEST(PolicyJson, HashIsTheSha256OfTheCanonicalJson) {
+  Result<Policy> policy = load(kDesignExample);
+  ASSERT_TRUE(policy) << policy.error().message;
+  char path[] = "/tmp/airlock-canonical-XXXXXX";
+  int fd = ::mkstemp(path);
+  ASSERT_GE(fd, 0);
+  const std::string canonical = to_json(*policy).dump();
+  ASSERT_EQ(::write(fd, canonical.data(), canonical.size()),
+            static_cast<ssize_t>(canonical.size()));
+  ::close(fd);
+  FILE* sha256sum = ::popen(("sha256sum " + std::string(path)).c_str(), "r");
+  ASSERT_NE(sha256sum, nullptr);
+  char line[128] = {};
+  ASSERT_NE(::fgets(line, sizeof line, sha256sum), nullptr);
+  ::pclose(sha256sum);
+  ::unlink(path);
+  EXPECT_EQ(policy_sha256(*policy), std::string(line, 64));
+}
+
 TEST(PolicyJson, HasTheDocumentedShape) {
   Result<Policy> policy = load(kDesignExample);
   ASSERT_TRUE(policy) << policy.error().message;

@@ -35,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "seccomp/default_filter.h"
 #include "seccomp/exec_minimum.h"
 #include "seccomp/filter_builder.h"
 
@@ -253,6 +254,21 @@ TEST(SeccompBuild, ProgramsFitTheKernelLimit) {
   ASSERT_TRUE(again);
   ASSERT_EQ(again->size(), built->size());
   EXPECT_EQ(std::memcmp(again->data(), built->data(), built->size() * sizeof(sock_filter)), 0);
+}
+
+// The copy compiled at build time is what the filter builder compiles now, instruction for
+// instruction: the run path uses the copy, the tests above exercise the builder.
+TEST(SeccompBuild, CompiledDefaultFilterIsTheBuildersProgram) {
+  Result<Program> built = build_default_filter();
+  ASSERT_TRUE(built) << built.error().message;
+  const std::span<const sock_filter> compiled = compiled_default_filter();
+  ASSERT_EQ(compiled.size(), built->size());
+  for (size_t i = 0; i < compiled.size(); ++i) {
+    const sock_filter& a = compiled[i];
+    const sock_filter& b = (*built)[i];
+    EXPECT_TRUE(a.code == b.code && a.jt == b.jt && a.jf == b.jf && a.k == b.k)
+        << "instruction " << i << " differs";
+  }
 }
 
 TEST(SeccompBuild, AllowlistRejectsUnknownNames) {

@@ -1,0 +1,68 @@
+#include "egress/nftables_ruleset.h"
+
+#include <nftables/libnftables.h>
+
+#include <memory>
+
+#include "common/shared_library.h"
+
+namespace airlock::egress {
+namespace {
+
+struct NftablesFunctions {
+  decltype(&nft_ctx_new) ctx_new;
+  decltype(&nft_ctx_free) ctx_free;
+  decltype(&nft_ctx_buffer_error) ctx_buffer_error;
+  decltype(&nft_ctx_get_error_buffer) ctx_get_error_buffer;
+  decltype(&nft_run_cmd_from_buffer) run_cmd_from_buffer;
+};
+
+Result<NftablesFunctions> open_functions() {
+  Result<SharedLibrary> library = SharedLibrary::open("libnftables.so.1", "libnftables1");
+  if (!library) return library.error();
+  NftablesFunctions nft{};
+  const Status bound[] = {
+      library->bind("nft_ctx_new", &nft.ctx_new),
+      library->bind("nft_ctx_free", &nft.ctx_free),
+      library->bind("nft_ctx_buffer_error", &nft.ctx_buffer_error),
+      library->bind("nft_ctx_get_error_buffer", &nft.ctx_get_error_buffer),
+      library->bind("nft_run_cmd_from_buffer", &nft.run_cmd_from_buffer),
+  };
+  for (const Status& step : bound)
+    if (!step) return step.error();
+  return nft;
+}
+
+// Opened at most once per process; a forked helper inherits the opened library.
+const Result<NftablesFunctions>& nftables() {
+  static const Result<NftablesFunctions> functions = open_functions();
+  return functions;
+}
+
+std::string one_line(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  for (char& c : text) c = c == '\n' ? ' ' : c;
+  return text;
+}
+
+}  // namespace
+
+Status open_nftables_library() {
+  if (!nftables()) return nftables().error();
+  return ok_status();
+}
+
+Status load_nftables_ruleset(const std::string& ruleset) {
+  if (!nftables()) return nftables().error();
+  const NftablesFunctions& nft = *nftables();
+  std::unique_ptr<nft_ctx, decltype(nft.ctx_free)> context(nft.ctx_new(NFT_CTX_DEFAULT),
+                                                           nft.ctx_free);
+  if (context == nullptr) return Error{"cannot create an nftables context"};
+  nft.ctx_buffer_error(context.get());
+  if (nft.run_cmd_from_buffer(context.get(), ruleset.c_str()) != 0) {
+    return Error{one_line(nft.ctx_get_error_buffer(context.get()))};
+  }
+  return ok_status();
+}
+
+}  // namespace airlock::egress
