@@ -166,6 +166,16 @@ void install_forwarders() {
   ::_exit(error == ENOENT ? 127 : 126);
 }
 
+struct AgentStart {
+  const ChildContext* context;
+  int exec_report_fd;
+};
+
+int start_agent(void* argument) {
+  const auto* start = static_cast<const AgentStart*>(argument);
+  exec_agent(*start->context, start->exec_report_fd);
+}
+
 [[noreturn]] void supervise_agent(const ChildContext& context) {
   int exec_pipe[2];
   if (::pipe2(exec_pipe, O_CLOEXEC) != 0)
@@ -174,13 +184,15 @@ void install_forwarders() {
   sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, nullptr);  // no forwarded signal before g_agent_pid is set
   install_forwarders();
-  pid_t agent =
-      static_cast<pid_t>(::syscall(SYS_clone, SIGCHLD, nullptr, nullptr, nullptr, nullptr));
+  // As posix_spawn does: the agent borrows our memory until it execs (CLONE_VM | CLONE_VFORK;
+  // we wait meanwhile), so no page tables are copied only to be replaced by the exec. On its own
+  // stack it only resets signals, installs a prepared filter and execs, touching nothing of ours;
+  // its signal handlers are its own copy (no CLONE_SIGHAND).
+  alignas(16) static char agent_stack[64 * 1024];
+  AgentStart start{&context, exec_pipe[1]};
+  pid_t agent = ::clone(start_agent, agent_stack + sizeof agent_stack,
+                        CLONE_VM | CLONE_VFORK | SIGCHLD, &start);
   if (agent < 0) report_failure(context, Failure{Step::start_agent, errno, -1});
-  if (agent == 0) {
-    ::close(exec_pipe[0]);
-    exec_agent(context, exec_pipe[1]);
-  }
   g_agent_pid = agent;
   ::close(exec_pipe[1]);
   ::sigprocmask(SIG_SETMASK, &context.original_mask, nullptr);

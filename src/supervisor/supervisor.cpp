@@ -369,6 +369,11 @@ class Supervision {
   }
 
   void record_start(const Layers& layers) {
+    if (options_.verbose) {
+      say(fmt::format("sandbox {}/{} started (pid {}), layers: {}", plan_.policy.name,
+                      plan_.sandbox_id, child_, fmt::join(layers.enforced, ", ")));
+    }
+    if (!audit_.enabled()) return;  // the event is built only for a log that keeps it
     nlohmann::json fields = {
         {"policy",
          {{"name", plan_.policy.name},
@@ -383,10 +388,6 @@ class Supervision {
         {"protect_absent", plan_.protect_absent},
     };
     audit_.record("sandbox.start", fields);
-    if (options_.verbose) {
-      say(fmt::format("sandbox {}/{} started (pid {}), layers: {}", plan_.policy.name,
-                      plan_.sandbox_id, child_, fmt::join(layers.enforced, ", ")));
-    }
   }
 
   void quarantine_created() {
