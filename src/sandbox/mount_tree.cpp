@@ -29,6 +29,10 @@ int mount_setattr_path(const char* path, unsigned int flags, uint64_t attr_set) 
 
 // mkdir -p without allocating: the path is copied into a stack buffer and cut at each '/'.
 bool make_directories(const char* path) {
+  // Usually only the last component is missing: try it first, and walk the path (one mkdir per
+  // component) only when a parent is missing too.
+  if (::mkdir(path, 0755) == 0 || errno == EEXIST) return true;
+  if (errno != ENOENT) return false;
   char buffer[PATH_MAX];
   size_t length = ::strnlen(path, sizeof buffer);
   if (length >= sizeof buffer) {
