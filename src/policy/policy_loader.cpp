@@ -390,6 +390,12 @@ void apply_profiles(const YamlCursor& yaml, const YAML::Node& extends, Policy& i
       yaml.fail(item, "unknown profile '" + profile + "'; built-in profiles: " + known);
     }
     if (depth >= kMaxExtendsDepth) yaml.fail(item, "profiles extend each other too deeply");
+    // Lists append, so a profile applied twice would repeat every entry it adds.
+    if (std::find(into.extends.begin(), into.extends.end(), profile) != into.extends.end()) {
+      yaml.fail(item, "profile '" + profile +
+                          "' is already included (listed twice, or through another profile); "
+                          "list it once");
+    }
     apply_document(*text, "<profile " + profile + ">", into, depth + 1);
     into.extends.push_back(profile);
   }
@@ -398,7 +404,14 @@ void apply_profiles(const YamlCursor& yaml, const YAML::Node& extends, Policy& i
 void apply_document(std::string_view text, const std::string& file_name, Policy& into, int depth) {
   YamlCursor yaml(file_name);
   try {
-    YAML::Node root = YAML::Load(std::string(text));
+    // LoadAll, not Load: Load reads the first document and silently drops any after a '---'.
+    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
+    for (size_t i = 1; i < documents.size(); ++i) {
+      if (documents[i].IsNull()) continue;  // a bare trailing '---' adds nothing
+      yaml.fail(documents[i],
+                "a second YAML document (after '---') would be ignored; a policy is one document");
+    }
+    YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
     if (!root.IsDefined() || root.IsNull()) {
       yaml.fail(root, "the policy is empty; start with 'version: 1' and 'name: ...'");
     }

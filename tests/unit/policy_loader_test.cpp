@@ -509,6 +509,17 @@ TEST(PolicyLoaderErrors, UnknownSyscallName) {
               StartsWith("p.yaml:4:13: process syscalls must be 'default' or a list"));
 }
 
+// Inputs yaml-cpp would accept while dropping part of what the user wrote.
+TEST(PolicyLoaderErrors, NothingWrittenIsSilentlyDropped) {
+  EXPECT_THAT(load_error("version: 1\nname: a\n---\nversion: 1\nname: b\n"),
+              StartsWith("p.yaml:4:1: a second YAML document (after '---') would be ignored"));
+  EXPECT_THAT(load_error("version: 1\nname: x\nextends: [default, default]\n"),
+              StartsWith("p.yaml:3:20: profile 'default' is already included"));
+  // A bare trailing document marker adds nothing, so it is not an error.
+  Result<Policy> trailing = load("version: 1\nname: x\n---\n");
+  EXPECT_TRUE(trailing) << trailing.error().message;
+}
+
 TEST(PolicyLoaderErrors, OtherValueChecks) {
   EXPECT_THAT(load_error("version: 1\nname: x\nnetwork:\n  mode: allow_all\n"),
               StartsWith("p.yaml:4:9: network mode 'allow_all' is unknown"));
