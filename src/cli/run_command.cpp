@@ -1,6 +1,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "policy/default_policy.h"
 #include "policy/network_rule.h"
 #include "policy/policy_loader.h"
 #include "policy/run_support.h"
@@ -43,9 +44,9 @@ int run_command(const RunArguments& arguments) {
                *arguments.profile);
     return supervisor::kExitBadInput;
   }
-  Result<policy::Policy> loaded = arguments.policy_file
-                                      ? policy::load_policy_file(*arguments.policy_file)
-                                      : policy::load_profile(arguments.profile.value_or("default"));
+  Result<policy::Policy> loaded =
+      arguments.policy_file ? policy::load_policy_file(*arguments.policy_file)
+                            : policy::builtin_policy(arguments.profile.value_or("default"));
   if (!loaded) {
     fmt::print(stderr, "{}\n", loaded.error().message);
     return supervisor::kExitBadInput;

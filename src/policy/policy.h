@@ -1,5 +1,7 @@
 // The validated, immutable policy: everything airlock enforces, checks or exports reads this
 // one model. It is produced only by the loader (policy_loader.h), never edited afterwards.
+// Equality compares every field, source locations included (the compiled default policy is
+// checked against the loaded one this way).
 #pragma once
 
 #include <cstdint>
@@ -15,11 +17,13 @@ struct SourceLocation {
   int line = 0;                   // 1-based; 0 when unknown
   int column = 0;                 // 1-based
   std::string to_string() const;  // "file:line:col"
+  bool operator==(const SourceLocation&) const = default;
 };
 
 struct PathEntry {
   std::string path;  // as written: absolute, "~" or "~/...", or workspace-relative (protect)
   SourceLocation where;
+  bool operator==(const PathEntry&) const = default;
 };
 
 struct FilesystemPolicy {
@@ -27,6 +31,7 @@ struct FilesystemPolicy {
   std::vector<PathEntry> read_write;  // visible, writable (must exist)
   std::vector<PathEntry> hidden;      // never visible, even when an exposed tree contains them
   std::vector<PathEntry> protect;     // workspace-relative, read-only inside the writable workspace
+  bool operator==(const FilesystemPolicy&) const = default;
 };
 
 enum class NetworkMode { deny_all, allowlist, observe };
@@ -36,6 +41,7 @@ struct NetworkRule {
   std::string host;  // normalised lower-case name, "*.suffix", IP literal or CIDR
   uint16_t port = 0;
   SourceLocation where;
+  bool operator==(const NetworkRule&) const = default;
 };
 
 struct NetworkPolicy {
@@ -49,6 +55,7 @@ struct NetworkPolicy {
   std::optional<std::string> dns_upstream;
   SourceLocation dns_upstream_where;
   uint32_t max_connections = 1024;  // concurrent proxied connections of one sandbox
+  bool operator==(const NetworkPolicy&) const = default;
 };
 
 struct PublishRule {
@@ -56,12 +63,14 @@ struct PublishRule {
   uint16_t port = 0;  // 0 when the seed form gives only a socket address
   uint32_t mode = 0600;
   SourceLocation where;
+  bool operator==(const PublishRule&) const = default;
 };
 
 struct SyscallPolicy {
   bool use_default = true;         // the built-in deny list
   std::vector<std::string> allow;  // explicit allowlist, when use_default is false
   SourceLocation where;
+  bool operator==(const SyscallPolicy&) const = default;
 };
 
 struct ProcessPolicy {
@@ -73,6 +82,7 @@ struct ProcessPolicy {
   std::optional<uint32_t> max_open_files;
   SourceLocation max_open_files_where;
   std::optional<uint64_t> timeout_seconds;
+  bool operator==(const ProcessPolicy&) const = default;
 };
 
 struct CredentialRule {
@@ -81,6 +91,7 @@ struct CredentialRule {
   std::vector<std::string> hosts;
   uint64_t ttl_seconds = 0;
   SourceLocation where;
+  bool operator==(const CredentialRule&) const = default;
 };
 
 struct Policy {
@@ -97,6 +108,7 @@ struct Policy {
   std::optional<uint64_t> credential_ttl_seconds;  // seed form: enforce.credential_ttl
   SourceLocation credential_ttl_where;
   std::optional<std::string> audit_path;
+  bool operator==(const Policy&) const = default;
 };
 
 }  // namespace airlock::policy

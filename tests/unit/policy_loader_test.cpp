@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "policy/default_policy.h"
 #include "policy/policy_json.h"
 #include "policy/policy_loader.h"
 #include "policy/run_support.h"
@@ -117,6 +118,19 @@ TEST(PolicyLoader, LoadsDefaultProfile) {
   ASSERT_FALSE(policy->filesystem.hidden.empty());
   EXPECT_EQ(policy->filesystem.hidden.front().where.file, "<profile default>");
   EXPECT_GT(policy->filesystem.hidden.front().where.line, 0);
+}
+
+// `airlock run` with no policy uses the copy compiled at build time; it must be exactly what the
+// loader makes of profiles/default.yaml, source locations included.
+TEST(PolicyLoader, CompiledDefaultPolicyIsTheLoadedProfile) {
+  Result<Policy> loaded = load_profile("default");
+  ASSERT_TRUE(loaded) << loaded.error().message;
+  EXPECT_TRUE(compiled_default_policy() == *loaded);
+  EXPECT_EQ(to_json(compiled_default_policy()), to_json(*loaded));
+  Result<Policy> by_name = builtin_policy("default");
+  ASSERT_TRUE(by_name);
+  EXPECT_TRUE(*by_name == *loaded);
+  EXPECT_FALSE(builtin_policy("no-such-profile"));
 }
 
 TEST(PolicyLoader, UnknownProfileIsAnError) {
