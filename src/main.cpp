@@ -1,6 +1,8 @@
 // airlock: a zero-trust runtime for AI agents. This file only parses arguments.
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+
 #include <fmt/format.h>
 
 #include "cli/commands.h"
@@ -58,7 +60,11 @@ int main(int argc, char** argv) {
     return run_main(argc, argv);
   } catch (const std::exception& error) {
     // Nothing below is meant to throw; if something does, say so instead of aborting.
-    fmt::print(stderr, "airlock: internal error: {}\n", error.what());
+    // stdio, not fmt: a handler in main must not throw in turn.
+    (void)std::fprintf(stderr, "airlock: internal error: %s\n", error.what());
+    return airlock::supervisor::kExitSetupFailed;
+  } catch (...) {
+    (void)std::fputs("airlock: internal error: an exception of unknown type\n", stderr);
     return airlock::supervisor::kExitSetupFailed;
   }
 }

@@ -2,6 +2,7 @@
 // that rebuild the same Policy, for src/policy/default_policy.cpp (see default_policy.h for why).
 // Every field of Policy is written; a unit test checks the result equals the loaded profile.
 #include <cstdio>
+#include <exception>
 #include <string>
 
 #include "policy/policy_loader.h"
@@ -18,7 +19,7 @@ std::string literal(const std::string& text) {
       out += static_cast<char>(c);
     } else {
       char escaped[8];
-      std::snprintf(escaped, sizeof escaped, "\\%03o", c);
+      (void)std::snprintf(escaped, sizeof escaped, "\\%03o", c);
       out += escaped;
     }
   }
@@ -67,10 +68,10 @@ void field(const char* name, const std::string& value) {
 
 }  // namespace
 
-int main() {
+int generate() {
   airlock::Result<Policy> loaded = load_profile("default");
   if (!loaded) {
-    std::fprintf(stderr, "airlock-default-policy-gen: %s\n", loaded.error().message.c_str());
+    (void)std::fprintf(stderr, "airlock-default-policy-gen: %s\n", loaded.error().message.c_str());
     return 1;
   }
   const Policy& p = *loaded;
@@ -95,7 +96,8 @@ int main() {
   field("network.max_connections", std::to_string(p.network.max_connections));
   // Refused by the default profile's own rules; written out only if a future profile sets them.
   if (!p.publish.empty() || !p.credentials.empty()) {
-    std::fprintf(stderr, "airlock-default-policy-gen: publish and credentials are not written\n");
+    (void)std::fprintf(stderr,
+                       "airlock-default-policy-gen: publish and credentials are not written\n");
     return 1;
   }
   field("process.syscalls.use_default", p.process.syscalls.use_default ? "true" : "false");
@@ -112,4 +114,15 @@ int main() {
   field("credential_ttl_where", location(p.credential_ttl_where));
   field("audit_path", text(p.audit_path));
   return std::fflush(stdout) == 0 ? 0 : 1;
+}
+
+int main() {
+  try {
+    return generate();
+  } catch (const std::exception& error) {
+    (void)std::fprintf(stderr, "airlock-default-policy-gen: %s\n", error.what());
+  } catch (...) {
+    (void)std::fprintf(stderr, "airlock-default-policy-gen: an exception of unknown type\n");
+  }
+  return 1;
 }
