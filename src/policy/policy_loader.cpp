@@ -9,6 +9,7 @@
 #include "policy/network_rule.h"
 #include "policy/profiles.h"
 #include "policy/yaml_cursor.h"
+#include "policy/yaml_documents.h"
 #include "seccomp/exec_minimum.h"
 
 namespace airlock::policy {
@@ -423,14 +424,14 @@ void apply_profiles(const YamlCursor& yaml, const YAML::Node& extends, Policy& i
 void apply_document(std::string_view text, const std::string& file_name, Policy& into, int depth) {
   YamlCursor yaml(file_name);
   try {
-    // LoadAll, not Load: Load reads the first document and silently drops any after a '---'.
-    std::vector<YAML::Node> documents = YAML::LoadAll(std::string(text));
-    for (size_t i = 1; i < documents.size(); ++i) {
-      if (documents[i].IsNull()) continue;  // a bare trailing '---' adds nothing
-      yaml.fail(documents[i],
-                "a second YAML document (after '---') would be ignored; a policy is one document");
+    // A later document would be silently dropped by YAML::Load, so it is an error.
+    FirstDocument document = read_first_document(std::string(text));
+    if (document.second_document) {
+      const YAML::Mark& mark = *document.second_document;
+      yaml.fail_at(SourceLocation{file_name, mark.line + 1, mark.column + 1},
+                   "a second YAML document (after '---') would be ignored; a policy is one document");
     }
-    YAML::Node root = documents.empty() ? YAML::Node() : documents.front();
+    YAML::Node root = document.root;
     if (!root.IsDefined() || root.IsNull()) {
       yaml.fail(root, "the policy is empty; start with 'version: 1' and 'name: ...'");
     }

@@ -532,6 +532,17 @@ TEST(PolicyLoaderErrors, NothingWrittenIsSilentlyDropped) {
   // A bare trailing document marker adds nothing, so it is not an error.
   Result<Policy> trailing = load("version: 1\nname: x\n---\n");
   EXPECT_TRUE(trailing) << trailing.error().message;
+  // Empty documents before a real second one do not hide it.
+  EXPECT_THAT(load_error("version: 1\nname: a\n---\n---\nname: b\n"),
+              StartsWith("p.yaml:5:1: a second YAML document (after '---') would be ignored"));
+}
+
+// yaml-cpp 0.7's LoadAll never returns on these (a token no rule consumes); found by the fuzzer.
+TEST(PolicyLoaderErrors, TokensYamlCppCannotConsumeAreAnErrorNotAHang) {
+  EXPECT_EQ(load_error(",\n"),
+            "p.yaml:1:1: not valid YAML: unexpected character here; it starts no value");
+  EXPECT_EQ(load_error("version: 1\nname: x\n---\n,\n"),
+            "p.yaml:4:1: not valid YAML: unexpected character here; it starts no value");
 }
 
 TEST(PolicyLoaderErrors, OtherValueChecks) {
