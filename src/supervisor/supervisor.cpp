@@ -46,9 +46,8 @@ void say(const std::string& line) {
 
 struct Layers {
   std::vector<std::string> enforced;
-  std::vector<std::string> missing;       // each "layer: why"
-  std::optional<uint64_t> cgroup_memory;  // bytes, when a memory cgroup can be used
-  std::optional<uint32_t> cgroup_pids;    // when a pids cgroup can be used
+  std::vector<std::string> missing;  // each "layer: why"
+  sandbox::CgroupChoice cgroups;     // where the memory and pids limits are enforced
 };
 
 Layers assess_layers(const LaunchPlan& plan, int landlock_abi) {
@@ -73,19 +72,20 @@ Layers assess_layers(const LaunchPlan& plan, int landlock_abi) {
   if (plan.max_open_files)
     layers.enforced.push_back(fmt::format("files:rlimit-nofile={}", *plan.max_open_files));
   // Decided once here; run() creates exactly the cgroups this list claims.
+  layers.cgroups =
+      sandbox::choose_cgroups(plan.max_memory_bytes.has_value(), plan.max_pids.has_value());
   if (plan.max_memory_bytes) {
-    if (std::optional<std::string> problem =
-            sandbox::CgroupLimits::unavailable_reason(true, false)) {
-      layers.missing.push_back("memory limit: " + *problem);
+    if (layers.cgroups.memory) {
+      layers.enforced.push_back(fmt::format("memory:{}={}MiB", layer_name(*layers.cgroups.memory),
+                                            *plan.max_memory_bytes >> 20));
     } else {
-      layers.cgroup_memory = plan.max_memory_bytes;
-      layers.enforced.push_back(
-          fmt::format("memory:cgroup-v1={}MiB", *plan.max_memory_bytes >> 20));
+      layers.missing.push_back("memory limit: " + layers.cgroups.memory_problem);
     }
   }
-  if (plan.max_pids && !sandbox::CgroupLimits::unavailable_reason(false, true)) {
-    layers.cgroup_pids = plan.max_pids;
-    layers.enforced.push_back(fmt::format("pids:cgroup-v1={}", *plan.max_pids));
+  // Without a pids cgroup, RLIMIT_NPROC (above) still limits the sandbox's processes.
+  if (plan.max_pids && layers.cgroups.pids) {
+    layers.enforced.push_back(
+        fmt::format("pids:{}={}", layer_name(*layers.cgroups.pids), *plan.max_pids));
   }
   if (plan.timeout_seconds)
     layers.enforced.push_back(fmt::format("timeout:{}s", *plan.timeout_seconds));
@@ -133,9 +133,9 @@ class Supervision {
 
   int run(const Layers& layers, int landlock_abi) {
     std::optional<sandbox::CgroupLimits> cgroups;
-    if (layers.cgroup_memory || layers.cgroup_pids) {
-      auto created =
-          sandbox::CgroupLimits::create(plan_.sandbox_id, layers.cgroup_memory, layers.cgroup_pids);
+    if (layers.cgroups.memory || layers.cgroups.pids) {
+      auto created = sandbox::CgroupLimits::create(plan_.sandbox_id, layers.cgroups,
+                                                   plan_.max_memory_bytes, plan_.max_pids);
       if (!created) return fail(created.error().message);
       cgroups.emplace(std::move(created).value());
     }
@@ -222,6 +222,9 @@ class Supervision {
     quarantine_created();
     record_exit(exit_code,
                 cgroups ? std::optional<sandbox::CgroupUsage>(cgroups->usage()) : std::nullopt);
+    if (cgroups) {
+      if (Status removed = cgroups->remove(); !removed) say(removed.error().message);
+    }
     return exit_code;
   }
 

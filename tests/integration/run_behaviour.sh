@@ -140,7 +140,7 @@ if [ "$MODE" = root ]; then
     python3 -c 'b = bytearray(16 * 1024 * 1024)'
 else
   check "unenforceable memory limit is refused" 125 "$AIRLOCK" run --policy "$memory_policy" -- /bin/true
-  expect "refusal says what and why" "cannot enforce memory limit: no writable cgroup"
+  expect "refusal says what was tried and why" "cannot enforce memory limit: cgroup v2: .+; cgroup v1: no writable memory controller"
   expect "refusal says how to run anyway" "pass --allow-degraded"
   check "--allow-degraded runs and says what is missing" 0 "$AIRLOCK" run --allow-degraded --policy "$memory_policy" -- /bin/true
   expect "degraded layer is listed" "degraded: memory limit"
