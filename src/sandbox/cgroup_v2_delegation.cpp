@@ -92,8 +92,8 @@ Result<DelegationPlan> plan_delegation(const std::vector<std::string>& controlle
   if (!others) return others.error();
   if (*others > 0) {
     return Error{fmt::format(
-        "{} is shared with {} other process(es), and cgroup v2 lets a cgroup with member "
-        "processes enable no controller for its children (it has not enabled {}); {}",
+        "{} is shared with {} other process(es): cgroup v2's \"no internal processes\" rule "
+        "then forbids enabling {} for a child cgroup; {}",
         dir, *others, fmt::join(plan.to_enable, " "), kDelegateHint)};
   }
   return plan;
