@@ -20,6 +20,20 @@ Status add_to(const std::optional<Limits>& limits, pid_t pid) {
   return limits ? limits->add(pid) : ok_status();
 }
 
+// Creates `slot` with the limits that `choice` gives to `version`, if any.
+template <typename Limits>
+Status create_placed(std::optional<Limits>& slot, CgroupVersion version, const CgroupChoice& choice,
+                     const std::string& sandbox_id, std::optional<uint64_t> memory_bytes,
+                     std::optional<uint32_t> max_pids) {
+  const std::optional<uint64_t> memory = choice.memory == version ? memory_bytes : std::nullopt;
+  const std::optional<uint32_t> pids = choice.pids == version ? max_pids : std::nullopt;
+  if (!memory && !pids) return ok_status();
+  Result<Limits> created = Limits::create(sandbox_id, memory, pids);
+  if (!created) return created.error();
+  slot.emplace(std::move(created).value());
+  return ok_status();
+}
+
 }  // namespace
 
 const char* layer_name(CgroupVersion version) {
@@ -36,24 +50,15 @@ CgroupChoice choose_cgroups(bool need_memory, bool need_pids) {
 Result<CgroupLimits> CgroupLimits::create(const std::string& sandbox_id, const CgroupChoice& choice,
                                           std::optional<uint64_t> memory_bytes,
                                           std::optional<uint32_t> max_pids) {
-  auto by = [](const std::optional<CgroupVersion>& placed, CgroupVersion version, auto limit) {
-    return placed == version ? limit : decltype(limit){};
-  };
   CgroupLimits limits;
-  const auto v2_memory = by(choice.memory, CgroupVersion::v2, memory_bytes);
-  const auto v2_pids = by(choice.pids, CgroupVersion::v2, max_pids);
-  if (v2_memory || v2_pids) {
-    Result<CgroupV2Limits> v2 = CgroupV2Limits::create(sandbox_id, v2_memory, v2_pids);
-    if (!v2) return v2.error();
-    limits.v2_.emplace(std::move(v2).value());
-  }
-  const auto v1_memory = by(choice.memory, CgroupVersion::v1, memory_bytes);
-  const auto v1_pids = by(choice.pids, CgroupVersion::v1, max_pids);
-  if (v1_memory || v1_pids) {
-    Result<CgroupV1Limits> v1 = CgroupV1Limits::create(sandbox_id, v1_memory, v1_pids);
-    if (!v1) return v1.error();
-    limits.v1_.emplace(std::move(v1).value());
-  }
+  if (Status made =
+          create_placed(limits.v2_, CgroupVersion::v2, choice, sandbox_id, memory_bytes, max_pids);
+      !made)
+    return made.error();
+  if (Status made =
+          create_placed(limits.v1_, CgroupVersion::v1, choice, sandbox_id, memory_bytes, max_pids);
+      !made)
+    return made.error();
   return limits;
 }
 
@@ -76,8 +81,8 @@ CgroupUsage CgroupLimits::usage() const {
 
 Status CgroupLimits::remove() {
   Status v2 = v2_ ? v2_->remove() : ok_status();
-  v1_.reset();
-  return v2;
+  Status v1 = v1_ ? v1_->remove() : ok_status();
+  return v2 ? v1 : v2;
 }
 
 }  // namespace airlock::sandbox

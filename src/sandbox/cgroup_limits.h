@@ -38,7 +38,7 @@ class CgroupLimits {
 
   Status add(pid_t pid) const;
   CgroupUsage usage() const;
-  // Removes what was created (the destructors do it too, silently).
+  // Removes what was created; the destructors do it too, but cannot report a failure.
   Status remove();
 
  private:

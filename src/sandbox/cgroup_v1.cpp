@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <sstream>
+#include <utility>
 
 #include "common/errno_text.h"
 #include "common/file_io.h"
@@ -114,8 +115,13 @@ CgroupUsage CgroupV1Limits::usage() const {
   return usage;
 }
 
-CgroupV1Limits::~CgroupV1Limits() {
-  for (const std::string& dir : directories_) (void)remove_cgroup(dir);
+Status CgroupV1Limits::remove() {
+  Status result = ok_status();
+  for (const std::string& dir : directories_) {
+    if (Status removed = remove_cgroup(dir); result && !removed) result = std::move(removed);
+  }
+  directories_.clear();
+  return result;
 }
 
 }  // namespace airlock::sandbox

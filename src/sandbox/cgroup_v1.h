@@ -26,10 +26,12 @@ class CgroupV1Limits {
   CgroupV1Limits& operator=(CgroupV1Limits&&) noexcept = default;
   CgroupV1Limits(const CgroupV1Limits&) = delete;
   CgroupV1Limits& operator=(const CgroupV1Limits&) = delete;
-  ~CgroupV1Limits();
+  ~CgroupV1Limits() { (void)remove(); }
 
   Status add(pid_t pid) const;
   CgroupUsage usage() const;
+  // Removes the cgroups; the first failure is returned, the rest is still attempted.
+  Status remove();
 
  private:
   CgroupV1Limits() = default;
