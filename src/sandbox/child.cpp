@@ -107,13 +107,14 @@ bool become_sandbox_user(const ChildContext& context, Failure& failure) {
   return true;
 }
 
-bool set_rlimits(const LaunchPlan& plan) {
+bool set_rlimits(const ChildContext& context) {
+  const LaunchPlan& plan = *context.plan;
   const rlimit no_core{0, 0};  // a core file could carry the agent's memory out of the sandbox
   if (::setrlimit(RLIMIT_CORE, &no_core) != 0) return false;
-  if (plan.max_pids) {
+  if (context.process_rlimit > 0) {
     // RLIMIT_NPROC is counted per user namespace (Linux >= 5.14): in our fresh one it caps the
     // sandbox's own tasks, a pids limit that needs no cgroup.
-    const rlimit pids{*plan.max_pids, *plan.max_pids};
+    const rlimit pids{context.process_rlimit, context.process_rlimit};
     if (::setrlimit(RLIMIT_NPROC, &pids) != 0) return false;
   }
   if (plan.max_open_files) {
@@ -247,7 +248,7 @@ int start_agent(void* argument) {
   // With one, the session is kept for job control and seccomp refuses TIOCSTI/TIOCLINUX.
   if (plan.new_session && ::setsid() < 0)
     report_failure(context, Failure{Step::session, errno, -1});
-  if (!set_rlimits(plan)) report_failure(context, Failure{Step::rlimits, errno, -1});
+  if (!set_rlimits(context)) report_failure(context, Failure{Step::rlimits, errno, -1});
   if (!apply_landlock(context, failure)) report_failure(context, failure);
   if (!drop_capabilities(context, failure)) report_failure(context, failure);
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)

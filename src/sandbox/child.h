@@ -5,6 +5,8 @@
 
 #include <signal.h>
 
+#include <cstdint>
+
 #include "sandbox/child_report.h"
 #include "sandbox/launch_plan.h"
 
@@ -19,6 +21,7 @@ struct ChildContext {
   int idmap_userns_fd = -1;     // root case: user namespace that maps the workspace owner
   int landlock_abi = 0;         // 0: Landlock unavailable (reported up front by the supervisor)
   int cap_last_cap = 40;
+  uint32_t process_rlimit = 0;  // RLIMIT_NPROC for the sandbox; 0: none (see nproc_rlimit)
   // A second "go" once the supervisor has moved us into cgroups and set up the egress side of
   // our network namespace (routes, nftables, listeners).
   bool wait_for_setup = false;

@@ -46,9 +46,9 @@ void say(const std::string& line) {
 
 struct Layers {
   std::vector<std::string> enforced;
-  std::vector<std::string> missing;       // each "layer: why"
-  std::optional<uint64_t> cgroup_memory;  // bytes, when a memory cgroup can be used
-  std::optional<uint32_t> cgroup_pids;    // when a pids cgroup can be used
+  std::vector<std::string> missing;  // each "layer: why"
+  sandbox::CgroupChoice cgroups;     // where the memory and pids limits are enforced
+  uint32_t process_rlimit = 0;       // RLIMIT_NPROC in the sandbox; 0: none
 };
 
 Layers assess_layers(const LaunchPlan& plan, int landlock_abi) {
@@ -69,23 +69,29 @@ Layers assess_layers(const LaunchPlan& plan, int landlock_abi) {
   } else {
     layers.missing.emplace_back("landlock: the kernel does not offer Landlock");
   }
-  if (plan.max_pids) layers.enforced.push_back(fmt::format("pids:rlimit-nproc={}", *plan.max_pids));
   if (plan.max_open_files)
     layers.enforced.push_back(fmt::format("files:rlimit-nofile={}", *plan.max_open_files));
   // Decided once here; run() creates exactly the cgroups this list claims.
+  layers.cgroups =
+      sandbox::choose_cgroups(plan.max_memory_bytes.has_value(), plan.max_pids.has_value());
   if (plan.max_memory_bytes) {
-    if (std::optional<std::string> problem =
-            sandbox::CgroupLimits::unavailable_reason(true, false)) {
-      layers.missing.push_back("memory limit: " + *problem);
+    if (layers.cgroups.memory) {
+      layers.enforced.push_back(fmt::format("memory:{}={}MiB", layer_name(*layers.cgroups.memory),
+                                            *plan.max_memory_bytes >> 20));
     } else {
-      layers.cgroup_memory = plan.max_memory_bytes;
-      layers.enforced.push_back(
-          fmt::format("memory:cgroup-v1={}MiB", *plan.max_memory_bytes >> 20));
+      layers.missing.push_back("memory limit: " + layers.cgroups.memory_problem);
     }
   }
-  if (plan.max_pids && !sandbox::CgroupLimits::unavailable_reason(false, true)) {
-    layers.cgroup_pids = plan.max_pids;
-    layers.enforced.push_back(fmt::format("pids:cgroup-v1={}", *plan.max_pids));
+  if (plan.max_pids) {
+    // RLIMIT_NPROC limits the sandbox's tasks even without a pids cgroup. With one, it sits one
+    // above pids.max as a second layer: the cgroup then refuses the fork first, and its
+    // pids.events counts the refusal that sandbox.limit reports (both count every task).
+    layers.process_rlimit = *plan.max_pids + (layers.cgroups.pids ? 1U : 0U);
+    layers.enforced.push_back(fmt::format("pids:rlimit-nproc={}", layers.process_rlimit));
+    if (layers.cgroups.pids) {
+      layers.enforced.push_back(
+          fmt::format("pids:{}={}", layer_name(*layers.cgroups.pids), *plan.max_pids));
+    }
   }
   if (plan.timeout_seconds)
     layers.enforced.push_back(fmt::format("timeout:{}s", *plan.timeout_seconds));
@@ -133,9 +139,9 @@ class Supervision {
 
   int run(const Layers& layers, int landlock_abi) {
     std::optional<sandbox::CgroupLimits> cgroups;
-    if (layers.cgroup_memory || layers.cgroup_pids) {
-      auto created =
-          sandbox::CgroupLimits::create(plan_.sandbox_id, layers.cgroup_memory, layers.cgroup_pids);
+    if (layers.cgroups.memory || layers.cgroups.pids) {
+      auto created = sandbox::CgroupLimits::create(plan_.sandbox_id, layers.cgroups,
+                                                   plan_.max_memory_bytes, plan_.max_pids);
       if (!created) return fail(created.error().message);
       cgroups.emplace(std::move(created).value());
     }
@@ -176,6 +182,7 @@ class Supervision {
     context.idmap_userns_fd = idmap_ns.get();
     context.landlock_abi = landlock_abi;
     context.cap_last_cap = sandbox::last_capability();
+    context.process_rlimit = layers.process_rlimit;
     context.original_mask = original;
     context.wait_for_setup = cgroups.has_value() || plan_.egress.enabled;
 
@@ -222,6 +229,9 @@ class Supervision {
     quarantine_created();
     record_exit(exit_code,
                 cgroups ? std::optional<sandbox::CgroupUsage>(cgroups->usage()) : std::nullopt);
+    if (cgroups) {
+      if (Status removed = cgroups->remove(); !removed) say(removed.error().message);
+    }
     return exit_code;
   }
 

@@ -140,7 +140,7 @@ if [ "$MODE" = root ]; then
     python3 -c 'b = bytearray(16 * 1024 * 1024)'
 else
   check "unenforceable memory limit is refused" 125 "$AIRLOCK" run --policy "$memory_policy" -- /bin/true
-  expect "refusal says what and why" "cannot enforce memory limit: no writable cgroup"
+  expect "refusal says what was tried and why" "cannot enforce memory limit: cgroup v2: .+; cgroup v1: no writable memory controller"
   expect "refusal says how to run anyway" "pass --allow-degraded"
   check "--allow-degraded runs and says what is missing" 0 "$AIRLOCK" run --allow-degraded --policy "$memory_policy" -- /bin/true
   expect "degraded layer is listed" "degraded: memory limit"
@@ -164,6 +164,18 @@ except BlockingIOError:
 for pid in children: os.kill(pid, 9)
 assert len(children) < 16, len(children)'
 expect "fork refused below the limit" "fork refused after"
+if [ "$MODE" = root ]; then
+  # A pids cgroup holds the limit here, so it (not RLIMIT_NPROC) refuses and the audit says so.
+  pids_audit="$scratch/pids-audit.jsonl"
+  touch "$pids_audit" && chmod 0666 "$pids_audit"
+  check "pids limit with audit" 1 "$AIRLOCK" run --audit "$pids_audit" --policy "$pids_policy" -- \
+    python3 -c 'import os, time
+for _ in range(64):
+    if os.fork() == 0: time.sleep(5); os._exit(0)'
+  out=$(cat "$pids_audit")
+  expect "pids cgroup and the rlimit above it are listed" '"pids:rlimit-nproc=17","pids:cgroup-v[12]=16"'
+  expect "refused forks are an audit event" '"event":"sandbox.limit","limit":"pids","max_pids":16,"refused_forks":[1-9]'
+fi
 
 # --- syscall allowlists -------------------------------------------------------------------
 minimal=$(policy minimal 'version: 1
