@@ -37,6 +37,25 @@ void send_report(int fd, const Report& report) {
   ::_exit(125);
 }
 
+bool write_proc_file(const char* path, const char* text) {
+  int fd = ::open(path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  const size_t length = std::strlen(text);
+  const ssize_t written = ::write(fd, text, length);
+  const int saved = errno;
+  ::close(fd);
+  errno = saved;
+  return written == static_cast<ssize_t>(length);
+}
+
+// The supervisor could write these maps too, but the child would then wait for it: one wakeup
+// on the start-up path. setgroups must be denied before an unprivileged gid_map is accepted.
+bool map_own_identity(const ChildContext& context) {
+  return write_proc_file("/proc/self/setgroups", "deny") &&
+         write_proc_file("/proc/self/uid_map", context.own_uid_map) &&
+         write_proc_file("/proc/self/gid_map", context.own_gid_map);
+}
+
 bool wait_for_go(const ChildContext& context) {
   char go = 0;
   for (;;) {
@@ -230,7 +249,8 @@ int start_agent(void* argument) {
   Failure failure;
   if (!close_inherited(context))
     report_failure(context, Failure{Step::close_inherited_fds, errno, -1});
-  if (!wait_for_go(context)) report_failure(context, Failure{Step::wait_for_supervisor, errno, -1});
+  if (context.own_uid_map != nullptr && !map_own_identity(context))
+    report_failure(context, Failure{Step::own_identity_maps, errno, -1});
   if (!build_mount_tree(context, failure)) report_failure(context, failure);
   if (context.idmap_userns_fd >= 0) ::close(context.idmap_userns_fd);
   if (::sethostname("airlock", 7) != 0) report_failure(context, Failure{Step::hostname, errno, -1});

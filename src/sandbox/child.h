@@ -21,7 +21,11 @@ struct ChildContext {
   int idmap_userns_fd = -1;     // root case: user namespace that maps the workspace owner
   int landlock_abi = 0;         // 0: Landlock unavailable (reported up front by the supervisor)
   int cap_last_cap = 40;
-  uint32_t process_rlimit = 0;  // RLIMIT_NPROC for the sandbox; 0: none (see nproc_rlimit)
+  uint32_t process_rlimit = 0;  // RLIMIT_NPROC for the sandbox; 0: none
+  // Started by a normal user: "INSIDE OUTSIDE 1\n" lines the child writes to its own uid_map and
+  // gid_map before anything else (an unprivileged process may map exactly its own ids).
+  const char* own_uid_map = nullptr;
+  const char* own_gid_map = nullptr;
   // A second "go" once the supervisor has moved us into cgroups and set up the egress side of
   // our network namespace (routes, nftables, listeners).
   bool wait_for_setup = false;

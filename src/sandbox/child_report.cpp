@@ -10,6 +10,8 @@ const char* describe(Step step) {
       return "wait for the supervisor";
     case Step::close_inherited_fds:
       return "close inherited file descriptors";
+    case Step::own_identity_maps:
+      return "map the caller's uid and gid into the sandbox's user namespace";
     case Step::mount_private:
       return "make the mount namespace private";
     case Step::staging_root:

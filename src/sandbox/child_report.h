@@ -10,6 +10,7 @@ enum class Step : int32_t {
   none = 0,
   wait_for_supervisor,
   close_inherited_fds,
+  own_identity_maps,
   mount_private,
   staging_root,
   first_pivot,

@@ -16,11 +16,8 @@
 namespace airlock::sandbox {
 
 Status write_identity_maps(pid_t child, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
-                           gid_t outside_gid, bool deny_setgroups) {
+                           gid_t outside_gid) {
   const std::string proc = "/proc/" + std::to_string(child);
-  if (deny_setgroups) {
-    if (Status status = write_file(proc + "/setgroups", "deny"); !status) return status;
-  }
   if (Status status = write_file(proc + "/uid_map", std::to_string(inside_uid) + " " +
                                                         std::to_string(outside_uid) + " 1\n");
       !status) {
@@ -57,7 +54,7 @@ Result<UniqueFd> make_idmap_namespace(uid_t owner_uid, gid_t owner_gid, uid_t sa
     return Error{"cannot create the idmap user namespace: " + errno_text(clone_error)};
   // Disk owner (as the mount sees it) -> sandbox user (as the kernel sees it).
   Status mapped =
-      write_identity_maps(helper, owner_uid, sandbox_uid, owner_gid, sandbox_gid, false);
+      write_identity_maps(helper, owner_uid, sandbox_uid, owner_gid, sandbox_gid);
   UniqueFd ns;
   if (mapped) {
     ns.reset(

@@ -10,9 +10,10 @@
 namespace airlock::sandbox {
 
 // Maps exactly one uid and one gid: `inside` (in the child's namespace) to `outside` (here).
-// `deny_setgroups` is required for unprivileged callers (user_namespaces(7)).
+// Needs CAP_SETUID/CAP_SETGID over the child's namespace: the root paths use it. Started by a
+// normal user, the sandbox maps itself (child.cpp, map_own_identity).
 Status write_identity_maps(pid_t child, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
-                           gid_t outside_gid, bool deny_setgroups);
+                           gid_t outside_gid);
 
 // A user namespace (held by fd) mapping on-disk owner `owner_uid`/`owner_gid` to the sandbox
 // user, for mount_setattr(MOUNT_ATTR_IDMAP).

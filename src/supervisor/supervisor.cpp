@@ -183,6 +183,12 @@ class Supervision {
     context.landlock_abi = landlock_abi;
     context.cap_last_cap = sandbox::last_capability();
     context.process_rlimit = layers.process_rlimit;
+    const std::string own_uid_map = fmt::format("{} {} 1\n", plan_.sandbox_uid, ::getuid());
+    const std::string own_gid_map = fmt::format("{} {} 1\n", plan_.sandbox_gid, ::getgid());
+    if (!plan_.started_by_root) {
+      context.own_uid_map = own_uid_map.c_str();
+      context.own_gid_map = own_gid_map.c_str();
+    }
     context.original_mask = original;
     context.wait_for_setup = cgroups.has_value() || plan_.egress.enabled;
 
@@ -204,12 +210,6 @@ class Supervision {
     report_write.reset();
     idmap_ns.reset();
 
-    if (!plan_.started_by_root) {
-      Status mapped = sandbox::write_identity_maps(child, plan_.sandbox_uid, ::getuid(),
-                                                   plan_.sandbox_gid, ::getgid(), true);
-      if (!mapped) return abort_child(mapped.error().message);
-    }
-    if (!release(sync_write.get())) return abort_child("the sandbox died during set-up");
     if (cgroups) {
       if (Status added = cgroups->add(child); !added) return abort_child(added.error().message);
     }
@@ -332,7 +332,7 @@ class Supervision {
     switch (report.kind) {
       case ReportKind::need_user_maps: {
         Status mapped = sandbox::write_identity_maps(child_, plan_.sandbox_uid, plan_.sandbox_uid,
-                                                     plan_.sandbox_gid, plan_.sandbox_gid, false);
+                                                     plan_.sandbox_gid, plan_.sandbox_gid);
         if (!mapped) {
           say(mapped.error().message);
           ::kill(child_, SIGKILL);
