@@ -219,15 +219,17 @@ class PlanBuilder {
     for (const PathEntry& entry : policy.filesystem.protect) {
       const std::string path = plan_.workspace + "/" + entry.path;
       struct stat info {};
-      if (::lstat(path.c_str(), &info) != 0 && entry.path == ".git/hooks") {
+      bool present = ::lstat(path.c_str(), &info) == 0;
+      if (!present && entry.path == ".git/hooks") {
         // git's own layout: an empty hooks directory is harmless and, once it exists, can be
         // protected; otherwise an agent could create .git/hooks/pre-commit.
         struct stat git {};
         if (::stat((plan_.workspace + "/.git").c_str(), &git) == 0 && S_ISDIR(git.st_mode)) {
           ::mkdir(path.c_str(), 0755);
+          present = ::lstat(path.c_str(), &info) == 0;
         }
       }
-      if (::lstat(path.c_str(), &info) != 0 || S_ISLNK(info.st_mode)) {
+      if (!present || S_ISLNK(info.st_mode)) {
         plan_.protect_absent.push_back(entry.path);
         continue;
       }

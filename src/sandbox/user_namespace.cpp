@@ -37,8 +37,17 @@ int hold_namespace(void*) {
 
 }  // namespace
 
-Result<UniqueFd> make_idmap_namespace(uid_t owner_uid, gid_t owner_gid, uid_t sandbox_uid,
-                                      gid_t sandbox_gid) {
+void IdmapNamespace::reset() {
+  ns_.reset();
+  if (helper_ < 0) return;
+  int status = 0;
+  while (::waitpid(helper_, &status, 0) < 0 && errno == EINTR) {
+  }
+  helper_ = -1;
+}
+
+Result<IdmapNamespace> make_idmap_namespace(uid_t owner_uid, gid_t owner_gid, uid_t sandbox_uid,
+                                            gid_t sandbox_gid) {
   // A user namespace exists only while a process is in it, so a helper holds this one until we
   // have opened it. CLONE_VM: a plain fork would copy our page tables only to throw them away,
   // which costs every start by root about a millisecond (bench/startup.sh).
@@ -53,21 +62,18 @@ Result<UniqueFd> make_idmap_namespace(uid_t owner_uid, gid_t owner_gid, uid_t sa
   if (helper < 0)
     return Error{"cannot create the idmap user namespace: " + errno_text(clone_error)};
   // Disk owner (as the mount sees it) -> sandbox user (as the kernel sees it).
-  Status mapped =
-      write_identity_maps(helper, owner_uid, sandbox_uid, owner_gid, sandbox_gid);
+  Status mapped = write_identity_maps(helper, owner_uid, sandbox_uid, owner_gid, sandbox_gid);
   UniqueFd ns;
   if (mapped) {
     ns.reset(
         ::open(("/proc/" + std::to_string(helper) + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
   }
   int saved = errno;
-  ::kill(helper, SIGKILL);
-  int status = 0;
-  while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {
-  }
+  ::kill(helper, SIGKILL);  // it touches none of our memory, so it may die at its own pace
+  IdmapNamespace idmap(std::move(ns), helper);
   if (!mapped) return Error{"cannot map the workspace owner: " + mapped.error().message};
-  if (!ns.valid()) return Error{"cannot open the idmap user namespace: " + errno_text(saved)};
-  return ns;
+  if (idmap.fd() < 0) return Error{"cannot open the idmap user namespace: " + errno_text(saved)};
+  return idmap;
 }
 
 }  // namespace airlock::sandbox

@@ -146,13 +146,13 @@ class Supervision {
       cgroups.emplace(std::move(created).value());
     }
 
-    UniqueFd idmap_ns;
+    std::optional<sandbox::IdmapNamespace> idmap_ns;
     if (plan_.started_by_root) {
       auto made =
           sandbox::make_idmap_namespace(plan_.workspace_owner_uid, plan_.workspace_owner_gid,
                                         plan_.sandbox_uid, plan_.sandbox_gid);
       if (!made) return fail(made.error().message);
-      idmap_ns = std::move(made).value();
+      idmap_ns.emplace(std::move(made).value());
     }
 
     int sync_pipe[2];
@@ -179,7 +179,7 @@ class Supervision {
     context.envp = envp.data();
     context.sync_read_fd = sync_read.get();
     context.report_write_fd = report_write.get();
-    context.idmap_userns_fd = idmap_ns.get();
+    context.idmap_userns_fd = idmap_ns ? idmap_ns->fd() : -1;
     context.landlock_abi = landlock_abi;
     context.cap_last_cap = sandbox::last_capability();
     context.process_rlimit = layers.process_rlimit;
@@ -208,7 +208,7 @@ class Supervision {
     child_ = child;
     sync_read.reset();
     report_write.reset();
-    idmap_ns.reset();
+    idmap_ns.reset();  // the child holds its own copy of the fd
 
     if (cgroups) {
       if (Status added = cgroups->add(child); !added) return abort_child(added.error().message);
