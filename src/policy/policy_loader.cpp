@@ -428,8 +428,9 @@ void apply_document(std::string_view text, const std::string& file_name, Policy&
     FirstDocument document = read_first_document(std::string(text));
     if (document.second_document) {
       const YAML::Mark& mark = *document.second_document;
-      yaml.fail_at(SourceLocation{file_name, mark.line + 1, mark.column + 1},
-                   "a second YAML document (after '---') would be ignored; a policy is one document");
+      yaml.fail_at(
+          SourceLocation{file_name, mark.line + 1, mark.column + 1},
+          "a second YAML document (after '---') would be ignored; a policy is one document");
     }
     YAML::Node root = document.root;
     if (!root.IsDefined() || root.IsNull()) {

@@ -13,8 +13,8 @@
 namespace airlock::policy {
 
 struct FirstDocument {
-  YAML::Node root;                                // null when the text holds no document
-  std::optional<YAML::Mark> second_document;      // where a later document with content starts
+  YAML::Node root;                            // null when the text holds no document
+  std::optional<YAML::Mark> second_document;  // where a later document with content starts
 };
 
 // Throws YAML::Exception on input that is not YAML, including input yaml-cpp cannot consume
