@@ -9,12 +9,13 @@ void DnsMap::remember(const IpAddress& address, const std::string& name) {
   auto [entry, inserted] = names_.try_emplace(id);
   if (inserted) {
     order_.push_back(id);
+    // Erasing another key leaves `entry` valid (unordered_map), and the oldest is never `id`.
     if (order_.size() > max_addresses_) {
       names_.erase(order_.front());
       order_.pop_front();
     }
   }
-  std::vector<std::string>& names = names_[id];
+  std::vector<std::string>& names = entry->second;
   names.erase(std::remove(names.begin(), names.end(), name), names.end());
   names.insert(names.begin(), name);
   if (names.size() > kNamesPerAddress) names.pop_back();

@@ -15,7 +15,9 @@ namespace airlock::egress {
 
 class DnsMap {
  public:
-  explicit DnsMap(size_t max_addresses = 65536) : max_addresses_(max_addresses) {}
+  // At least one address is kept, so the entry being written is never the one evicted.
+  explicit DnsMap(size_t max_addresses = 65536)
+      : max_addresses_(max_addresses > 0 ? max_addresses : 1) {}
   void remember(const IpAddress& address, const std::string& name);
   // Names that resolved to `address`, most recent first; empty when none.
   std::vector<std::string> names_for(const IpAddress& address) const;

@@ -99,6 +99,14 @@ TEST(DnsMap, RemembersNamesPerAddressNewestFirstAndForgetsTheOldest) {
   EXPECT_TRUE(map.names_for(ip("198.51.100.12")).empty());
 }
 
+TEST(DnsMap, ASizeOfZeroStillKeepsTheNewestAddress) {
+  DnsMap map(0);
+  map.remember(ip("198.51.100.10"), "a.example.test");
+  map.remember(ip("198.51.100.11"), "b.example.test");
+  EXPECT_TRUE(map.names_for(ip("198.51.100.10")).empty());
+  EXPECT_THAT(map.names_for(ip("198.51.100.11")), ::testing::ElementsAre("b.example.test"));
+}
+
 // A TLS 1.3 ClientHello's first bytes with SNI `name`, enough for the parser.
 std::string client_hello(const std::string& name) {
   std::string sni_entry = std::string("\x00", 1) + static_cast<char>(name.size() >> 8) +
