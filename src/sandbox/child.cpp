@@ -60,7 +60,11 @@ bool wait_for_go(const ChildContext& context) {
   char go = 0;
   for (;;) {
     ssize_t n = ::read(context.sync_read_fd, &go, 1);
-    if (n == 1) return true;
+    if (n == 1 && go == 'g') return true;
+    if (n == 1) {
+      errno = EPROTO;  // not a "go": the supervisor and we disagree on the order of messages
+      return false;
+    }
     if (n < 0 && errno == EINTR) continue;
     errno = n == 0 ? EPIPE : errno;  // EOF: the supervisor is gone
     return false;
@@ -69,15 +73,13 @@ bool wait_for_go(const ChildContext& context) {
 
 // Closes every descriptor the caller leaked to us except the channels we own.
 bool close_inherited(const ChildContext& context) {
-  int keep[] = {context.sync_read_fd, context.report_write_fd, context.idmap_userns_fd};
-  // Sort the three so the gaps between them can be closed with close_range.
-  for (int i = 0; i < 3; ++i)
-    for (int j = i + 1; j < 3; ++j)
-      if (keep[j] < keep[i]) {
-        int swap = keep[i];
-        keep[i] = keep[j];
-        keep[j] = swap;
-      }
+  int keep[] = {context.sync_read_fd, context.report_write_fd};
+  // Sorted, so the gaps between them can be closed with close_range.
+  if (keep[1] < keep[0]) {
+    int swap = keep[0];
+    keep[0] = keep[1];
+    keep[1] = swap;
+  }
   unsigned int next = 3;
   for (int fd : keep) {
     if (fd < static_cast<int>(next)) continue;
@@ -103,20 +105,22 @@ bool bring_up_loopback() {
 }
 
 // Started by root, the namespaces above were created by real root (so the sandbox user owns
-// none of them); the final user namespace maps only the sandbox uid/gid.
+// none of them); last, we join the user namespace the supervisor made, which maps only the
+// sandbox uid/gid (user_namespace.h).
 bool become_sandbox_user(const ChildContext& context, Failure& failure) {
   const LaunchPlan& plan = *context.plan;
   if (!plan.started_by_root) return true;
-  if (::unshare(CLONE_NEWUSER) != 0) {
+  if (context.user_namespaces == nullptr) {  // the supervisor sets it whenever started by root
+    failure = Failure{Step::user_namespace, EINVAL, -1};
+    return false;
+  }
+  ReceivedUserNamespaces& passed = *context.user_namespaces;
+  if (!receive_user_namespaces(context.sync_read_fd, passed) ||
+      ::setns(passed.sandbox_user_fd, CLONE_NEWUSER) != 0) {
     failure = Failure{Step::user_namespace, errno, -1};
     return false;
   }
-  send_report(context.report_write_fd,
-              Report{ReportKind::need_user_maps, Step::user_namespace, 0, 0});
-  if (!wait_for_go(context)) {
-    failure = Failure{Step::user_namespace, errno, -1};
-    return false;
-  }
+  ::close(passed.sandbox_user_fd);
   if (::setgroups(0, nullptr) != 0 ||
       ::setresgid(plan.sandbox_gid, plan.sandbox_gid, plan.sandbox_gid) != 0 ||
       ::setresuid(plan.sandbox_uid, plan.sandbox_uid, plan.sandbox_uid) != 0) {
@@ -252,7 +256,13 @@ int start_agent(void* argument) {
   if (context.own_uid_map != nullptr && !map_own_identity(context))
     report_failure(context, Failure{Step::own_identity_maps, errno, -1});
   if (!build_mount_tree(context, failure)) report_failure(context, failure);
-  if (context.idmap_userns_fd >= 0) ::close(context.idmap_userns_fd);
+  // Taken at the workspace step already, unless the view has none; before any "go" in any case.
+  if (context.user_namespaces != nullptr &&
+      !receive_user_namespaces(context.sync_read_fd, *context.user_namespaces)) {
+    report_failure(context, Failure{Step::user_namespace, errno, -1});
+  }
+  if (context.user_namespaces != nullptr && context.user_namespaces->idmap_fd >= 0)
+    ::close(context.user_namespaces->idmap_fd);
   if (::sethostname("airlock", 7) != 0) report_failure(context, Failure{Step::hostname, errno, -1});
   if (!bring_up_loopback()) report_failure(context, Failure{Step::loopback, errno, -1});
   // The supervisor moves us into our cgroups (a cgroup v1 attach can wait ~10 ms for RCU) and

@@ -9,6 +9,7 @@
 
 #include "sandbox/child_report.h"
 #include "sandbox/launch_plan.h"
+#include "sandbox/user_namespace.h"
 
 namespace airlock::sandbox {
 
@@ -16,10 +17,12 @@ struct ChildContext {
   const LaunchPlan* plan = nullptr;
   char* const* argv = nullptr;  // null-terminated, pointing into plan->argv
   char* const* envp = nullptr;  // null-terminated, pointing into plan->environment
-  int sync_read_fd = -1;        // the supervisor writes one byte per "go"; EOF means it died
+  int sync_read_fd = -1;        // socket: one byte per "go", or the user namespaces; EOF: it died
   int report_write_fd = -1;     // Report records to the supervisor
-  int idmap_userns_fd = -1;     // root case: user namespace that maps the workspace owner
-  int landlock_abi = 0;         // 0: Landlock unavailable (reported up front by the supervisor)
+  // Started by root: the user namespaces the supervisor sends (user_namespace.h), taken from
+  // the sync socket when first needed. Points into the child's own copy of memory.
+  ReceivedUserNamespaces* user_namespaces = nullptr;
+  int landlock_abi = 0;  // 0: Landlock unavailable (reported up front by the supervisor)
   int cap_last_cap = 40;
   uint32_t process_rlimit = 0;  // RLIMIT_NPROC for the sandbox; 0: none
   // Started by a normal user: "INSIDE OUTSIDE 1\n" lines the child writes to its own uid_map and

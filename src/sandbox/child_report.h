@@ -48,10 +48,9 @@ enum class Step : int32_t {
 const char* describe(Step step);  // "mount /proc", "drop capabilities", ...
 
 enum class ReportKind : int32_t {
-  need_user_maps = 1,  // root case: init unshared its user namespace; write uid/gid maps
-  setup_failed,        // step, error, detail (index of the mount step, if any)
-  started,             // the agent exec'd; value = its pid inside the sandbox
-  exited,              // value = the agent's wait status
+  setup_failed = 1,  // step, error, detail (index of the mount step, if any)
+  started,           // the agent exec'd; value = its pid inside the sandbox
+  exited,            // value = the agent's wait status
 };
 
 struct Report {

@@ -137,12 +137,14 @@ bool build_dev() {
 // (files the owner has on disk appear owned by the sandbox user, and what it writes is stored
 // as the owner's). Needs real root: the supervisor's child still is, in the init user namespace.
 bool attach_idmapped_workspace(const ChildContext& context, const MountStep& step) {
+  // The supervisor makes the idmap namespace while we build the view up to here.
+  if (!receive_user_namespaces(context.sync_read_fd, *context.user_namespaces)) return false;
   int tree = static_cast<int>(
       ::syscall(SYS_open_tree, AT_FDCWD, step.source.c_str(), OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC));
   if (tree < 0) return false;
   struct mount_attr attr {};
   attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-  attr.userns_fd = static_cast<uint64_t>(context.idmap_userns_fd);
+  attr.userns_fd = static_cast<uint64_t>(context.user_namespaces->idmap_fd);
   bool ok = ::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0 &&
             make_mount_point(step.target.c_str(), true) &&
             ::syscall(SYS_move_mount, tree, "", AT_FDCWD, step.target.c_str(),
@@ -187,7 +189,7 @@ bool apply_step(const ChildContext& context, const MountStep& step, Step& kind) 
       return bind(step.source.c_str(), target, step.is_directory,
                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
     case MountKind::workspace:
-      if (context.idmap_userns_fd >= 0) {
+      if (context.user_namespaces != nullptr) {
         kind = Step::workspace_idmap;
         return attach_idmapped_workspace(context, step);
       }

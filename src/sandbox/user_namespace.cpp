@@ -3,21 +3,25 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
-#include <sys/syscall.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <string>
 
 #include "common/errno_text.h"
 #include "common/file_io.h"
 
 namespace airlock::sandbox {
+namespace {
 
-Status write_identity_maps(pid_t child, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
+constexpr size_t kHelperStackBytes = size_t{16} * 1024;
+
+Status write_identity_maps(pid_t process, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
                            gid_t outside_gid) {
-  const std::string proc = "/proc/" + std::to_string(child);
+  const std::string proc = "/proc/" + std::to_string(process);
   if (Status status = write_file(proc + "/uid_map", std::to_string(inside_uid) + " " +
                                                         std::to_string(outside_uid) + " 1\n");
       !status) {
@@ -27,17 +31,16 @@ Status write_identity_maps(pid_t child, uid_t inside_uid, uid_t outside_uid, gid
                     std::to_string(inside_gid) + " " + std::to_string(outside_gid) + " 1\n");
 }
 
-namespace {
-
-// The idmap helper's whole life: it shares our memory (CLONE_VM), so it touches none of it. With
-// every signal blocked, pause() never returns; SIGKILL, which cannot be blocked, ends it.
+// A helper's whole life: it shares our memory (CLONE_VM), so it touches none of it but its own
+// stack. With every signal blocked, pause() never returns; SIGKILL, which cannot be blocked,
+// ends it.
 int hold_namespace(void*) {
   for (;;) ::pause();
 }
 
 }  // namespace
 
-void IdmapNamespace::reset() {
+void HeldUserNamespace::reset() {
   ns_.reset();
   if (helper_ < 0) return;
   int status = 0;
@@ -46,34 +49,94 @@ void IdmapNamespace::reset() {
   helper_ = -1;
 }
 
-Result<IdmapNamespace> make_idmap_namespace(uid_t owner_uid, gid_t owner_gid, uid_t sandbox_uid,
-                                            gid_t sandbox_gid) {
+Result<HeldUserNamespace> HeldUserNamespace::make(uid_t inside_uid, uid_t outside_uid,
+                                                  gid_t inside_gid, gid_t outside_gid) {
   // A user namespace exists only while a process is in it, so a helper holds this one until we
   // have opened it. CLONE_VM: a plain fork would copy our page tables only to throw them away,
   // which costs every start by root about a millisecond (bench/startup.sh).
-  alignas(16) static char helper_stack[16 * 1024];
+  HeldUserNamespace held;
+  // Not zeroed: the helper touches only the top of it, and untouched pages cost nothing.
+  held.stack_ = std::make_unique_for_overwrite<char[]>(kHelperStackBytes);
   sigset_t all, original;
   sigfillset(&all);
   ::sigprocmask(SIG_SETMASK, &all, &original);  // the helper inherits this mask
-  pid_t helper = ::clone(hold_namespace, helper_stack + sizeof helper_stack,
+  pid_t helper = ::clone(hold_namespace, held.stack_.get() + kHelperStackBytes,
                          CLONE_NEWUSER | CLONE_VM | SIGCHLD, nullptr);
   int clone_error = errno;
   ::sigprocmask(SIG_SETMASK, &original, nullptr);
-  if (helper < 0)
-    return Error{"cannot create the idmap user namespace: " + errno_text(clone_error)};
-  // Disk owner (as the mount sees it) -> sandbox user (as the kernel sees it).
-  Status mapped = write_identity_maps(helper, owner_uid, sandbox_uid, owner_gid, sandbox_gid);
-  UniqueFd ns;
+  if (helper < 0) return Error{"cannot create a user namespace: " + errno_text(clone_error)};
+  held.helper_ = helper;
+  Status mapped = write_identity_maps(helper, inside_uid, outside_uid, inside_gid, outside_gid);
   if (mapped) {
-    ns.reset(
+    held.ns_.reset(
         ::open(("/proc/" + std::to_string(helper) + "/ns/user").c_str(), O_RDONLY | O_CLOEXEC));
   }
   int saved = errno;
   ::kill(helper, SIGKILL);  // it touches none of our memory, so it may die at its own pace
-  IdmapNamespace idmap(std::move(ns), helper);
-  if (!mapped) return Error{"cannot map the workspace owner: " + mapped.error().message};
-  if (idmap.fd() < 0) return Error{"cannot open the idmap user namespace: " + errno_text(saved)};
-  return idmap;
+  if (!mapped) {
+    return Error{"cannot write the uid/gid maps of a new user namespace: " +
+                 mapped.error().message};
+  }
+  if (held.fd() < 0) return Error{"cannot open a new user namespace: " + errno_text(saved)};
+  return held;
+}
+
+Status send_user_namespaces(int socket, int idmap_fd, int sandbox_user_fd) {
+  char byte = 'n';
+  iovec data{&byte, 1};
+  const int fds[2] = {idmap_fd, sandbox_user_fd};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof fds)] = {};
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  header->cmsg_level = SOL_SOCKET;
+  header->cmsg_type = SCM_RIGHTS;
+  header->cmsg_len = CMSG_LEN(sizeof fds);
+  std::memcpy(CMSG_DATA(header), fds, sizeof fds);
+  ssize_t sent;
+  do {
+    sent = ::sendmsg(socket, &message, MSG_NOSIGNAL);
+  } while (sent < 0 && errno == EINTR);
+  if (sent != 1) {
+    return Error{"cannot pass the user namespaces to the sandbox: " + errno_text(errno)};
+  }
+  return ok_status();
+}
+
+bool receive_user_namespaces(int socket, ReceivedUserNamespaces& into) {
+  if (into.received) return true;
+  char byte = 0;
+  iovec data{&byte, 1};
+  int fds[2] = {-1, -1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof fds)] = {};
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  ssize_t got;
+  do {
+    got = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+  } while (got < 0 && errno == EINTR);
+  if (got <= 0) {
+    if (got == 0) errno = EPIPE;  // the supervisor is gone
+    return false;
+  }
+  const cmsghdr* header = CMSG_FIRSTHDR(&message);
+  if (byte != 'n' || (message.msg_flags & MSG_CTRUNC) != 0 || header == nullptr ||
+      header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS ||
+      header->cmsg_len != CMSG_LEN(sizeof fds)) {
+    errno = EPROTO;
+    return false;
+  }
+  std::memcpy(fds, CMSG_DATA(header), sizeof fds);
+  into.idmap_fd = fds[0];
+  into.sandbox_user_fd = fds[1];
+  into.received = true;
+  return true;
 }
 
 }  // namespace airlock::sandbox

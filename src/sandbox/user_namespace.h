@@ -1,9 +1,19 @@
-// Parent-side user namespace work: writing a child's uid/gid maps, and (started by root) the
-// helper namespace that idmaps the workspace owner onto the sandbox user.
+// User namespaces the supervisor makes for a sandbox started by root, and how they reach it.
+//
+// Started by root, the sandbox's other namespaces are created by real root, so that the sandbox
+// user owns none of them, and two user namespaces come from here:
+// - the idmap namespace maps the workspace owner onto the sandbox user, for
+//   mount_setattr(MOUNT_ATTR_IDMAP) on the workspace;
+// - the sandbox's own user namespace maps only the sandbox uid/gid. The child joins it with
+//   setns() as its last namespace step.
+// Both are made after the sandbox's clone, while the child builds its mount view, and travel to
+// it over the sync socket (SCM_RIGHTS). Nothing waits on them unless the child gets there first.
+// Started by a normal user, the child maps itself (child.cpp, map_own_identity).
 #pragma once
 
 #include <sys/types.h>
 
+#include <memory>
 #include <utility>
 
 #include "common/result.h"
@@ -11,35 +21,44 @@
 
 namespace airlock::sandbox {
 
-// Maps exactly one uid and one gid: `inside` (in the child's namespace) to `outside` (here).
-// Needs CAP_SETUID/CAP_SETGID over the child's namespace: the root paths use it. Started by a
-// normal user, the sandbox maps itself (child.cpp, map_own_identity).
-Status write_identity_maps(pid_t child, uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
-                           gid_t outside_gid);
-
-// A user namespace (held by fd) mapping on-disk owner uid/gid to the sandbox user, for
-// mount_setattr(MOUNT_ATTR_IDMAP). The helper process that created it has been sent SIGKILL;
-// it is reaped when this object goes, which by then (after the sandbox's clone) rarely waits:
-// waiting at once would put the helper's exit on every root start-up path.
-class IdmapNamespace {
+// A user namespace held by fd. The helper process that created it has been sent SIGKILL; it is
+// reaped when this object goes (not at once: that would put its exit on the start-up path).
+class HeldUserNamespace {
  public:
-  IdmapNamespace(UniqueFd ns, pid_t helper) : ns_(std::move(ns)), helper_(helper) {}
-  IdmapNamespace(IdmapNamespace&& other) noexcept
-      : ns_(std::move(other.ns_)), helper_(std::exchange(other.helper_, -1)) {}
-  IdmapNamespace& operator=(IdmapNamespace&&) = delete;
-  IdmapNamespace(const IdmapNamespace&) = delete;
-  IdmapNamespace& operator=(const IdmapNamespace&) = delete;
-  ~IdmapNamespace() { reset(); }
+  HeldUserNamespace(HeldUserNamespace&& other) noexcept
+      : ns_(std::move(other.ns_)),
+        helper_(std::exchange(other.helper_, -1)),
+        stack_(std::move(other.stack_)) {}
+  HeldUserNamespace& operator=(HeldUserNamespace&&) = delete;
+  HeldUserNamespace(const HeldUserNamespace&) = delete;
+  HeldUserNamespace& operator=(const HeldUserNamespace&) = delete;
+  ~HeldUserNamespace() { reset(); }
 
   int fd() const { return ns_.get(); }
   void reset();  // closes the namespace fd and reaps the helper
 
+  // A new user namespace (a child of ours) mapping exactly one uid and one gid:
+  // `inside` (in the new namespace) to `outside` (here). Needs CAP_SETUID and CAP_SETGID.
+  static Result<HeldUserNamespace> make(uid_t inside_uid, uid_t outside_uid, gid_t inside_gid,
+                                        gid_t outside_gid);
+
  private:
+  HeldUserNamespace() = default;
   UniqueFd ns_;
   pid_t helper_ = -1;
+  std::unique_ptr<char[]> stack_;  // the helper's; freed only after the helper is reaped
 };
 
-Result<IdmapNamespace> make_idmap_namespace(uid_t owner_uid, gid_t owner_gid, uid_t sandbox_uid,
-                                            gid_t sandbox_gid);
+// The supervisor's side: one message carrying both namespace fds.
+Status send_user_namespaces(int socket, int idmap_fd, int sandbox_user_fd);
+
+// The child's side. Allocates nothing (it runs between clone and exec); on failure errno says
+// why (EPIPE: the supervisor is gone, EPROTO: not the expected message).
+struct ReceivedUserNamespaces {
+  bool received = false;
+  int idmap_fd = -1;
+  int sandbox_user_fd = -1;
+};
+bool receive_user_namespaces(int socket, ReceivedUserNamespaces& into);
 
 }  // namespace airlock::sandbox

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -146,21 +147,14 @@ class Supervision {
       cgroups.emplace(std::move(created).value());
     }
 
-    std::optional<sandbox::IdmapNamespace> idmap_ns;
-    if (plan_.started_by_root) {
-      auto made =
-          sandbox::make_idmap_namespace(plan_.workspace_owner_uid, plan_.workspace_owner_gid,
-                                        plan_.sandbox_uid, plan_.sandbox_gid);
-      if (!made) return fail(made.error().message);
-      idmap_ns.emplace(std::move(made).value());
-    }
-
-    int sync_pipe[2];
+    // The sync channel is a socket so that it can carry the user namespaces too (root case).
+    int sync_pair[2];
     int report_pipe[2];
-    if (::pipe2(sync_pipe, O_CLOEXEC) != 0 || ::pipe2(report_pipe, O_CLOEXEC) != 0) {
-      return fail("cannot create pipes: " + errno_text(errno));
+    if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync_pair) != 0 ||
+        ::pipe2(report_pipe, O_CLOEXEC) != 0) {
+      return fail("cannot create the channels to the sandbox: " + errno_text(errno));
     }
-    UniqueFd sync_read(sync_pipe[0]), sync_write(sync_pipe[1]);
+    UniqueFd sync_read(sync_pair[0]), sync_write(sync_pair[1]);
     UniqueFd report_read(report_pipe[0]), report_write(report_pipe[1]);
 
     sigset_t blocked, original;
@@ -179,7 +173,8 @@ class Supervision {
     context.envp = envp.data();
     context.sync_read_fd = sync_read.get();
     context.report_write_fd = report_write.get();
-    context.idmap_userns_fd = idmap_ns ? idmap_ns->fd() : -1;
+    sandbox::ReceivedUserNamespaces user_namespaces;  // the child fills in its copy
+    if (plan_.started_by_root) context.user_namespaces = &user_namespaces;
     context.landlock_abi = landlock_abi;
     context.cap_last_cap = sandbox::last_capability();
     context.process_rlimit = layers.process_rlimit;
@@ -208,8 +203,12 @@ class Supervision {
     child_ = child;
     sync_read.reset();
     report_write.reset();
-    idmap_ns.reset();  // the child holds its own copy of the fd
 
+    if (plan_.started_by_root) {
+      if (Status passed = pass_user_namespaces(sync_write.get()); !passed) {
+        return abort_child(passed.error().message);
+      }
+    }
     if (cgroups) {
       if (Status added = cgroups->add(child); !added) return abort_child(added.error().message);
     }
@@ -223,7 +222,7 @@ class Supervision {
       return abort_child("the sandbox died during set-up");
     }
 
-    int exit_code = supervise(report_read.get(), sync_write.get(), signals.get(), layers);
+    int exit_code = supervise(report_read.get(), signals.get(), layers);
     if (proxy) proxy->stop();  // every open connection gets its close event before the exit
     ::sigprocmask(SIG_SETMASK, &original, nullptr);
     quarantine_created();
@@ -268,7 +267,20 @@ class Supervision {
 
   static bool release(int sync_write) {
     char go = 'g';
-    return ::write(sync_write, &go, 1) == 1;
+    return ::send(sync_write, &go, 1, MSG_NOSIGNAL) == 1;  // the child may be gone: no SIGPIPE
+  }
+
+  // Made while the child builds its view (it waits only if it gets to the workspace first).
+  Status pass_user_namespaces(int sync_write) const {
+    Result<sandbox::HeldUserNamespace> idmap = sandbox::HeldUserNamespace::make(
+        plan_.workspace_owner_uid, plan_.sandbox_uid, plan_.workspace_owner_gid, plan_.sandbox_gid);
+    if (!idmap) return Error{"cannot map the workspace owner: " + idmap.error().message};
+    Result<sandbox::HeldUserNamespace> sandbox_user = sandbox::HeldUserNamespace::make(
+        plan_.sandbox_uid, plan_.sandbox_uid, plan_.sandbox_gid, plan_.sandbox_gid);
+    if (!sandbox_user) {
+      return Error{"cannot make the sandbox's user namespace: " + sandbox_user.error().message};
+    }
+    return sandbox::send_user_namespaces(sync_write, idmap->fd(), sandbox_user->fd());
   }
 
   void reap_blocking() {
@@ -277,7 +289,7 @@ class Supervision {
     reaped_ = true;
   }
 
-  int supervise(int report_fd, int sync_write, int signal_fd, const Layers& layers) {
+  int supervise(int report_fd, int signal_fd, const Layers& layers) {
     std::optional<int> setup_exit;
     bool report_open = true;
     for (;;) {
@@ -295,7 +307,7 @@ class Supervision {
         Report report{};
         if (!read_report(report_fd, report)) {
           report_open = false;
-        } else if (std::optional<int> code = on_report(report, sync_write, layers)) {
+        } else if (std::optional<int> code = on_report(report, layers)) {
           setup_exit = code;
         }
       }
@@ -305,7 +317,7 @@ class Supervision {
         if (info.ssi_signo == SIGCHLD) {
           if (::waitpid(child_, &child_status_, WNOHANG) == child_) {
             reaped_ = true;
-            drain_reports(report_fd, sync_write, layers, setup_exit);
+            drain_reports(report_fd, layers, setup_exit);
             if (setup_exit) return *setup_exit;
             return WIFEXITED(child_status_) ? WEXITSTATUS(child_status_)
                                             : 128 + WTERMSIG(child_status_);
@@ -318,29 +330,17 @@ class Supervision {
     }
   }
 
-  void drain_reports(int report_fd, int sync_write, const Layers& layers,
-                     std::optional<int>& setup_exit) {
+  void drain_reports(int report_fd, const Layers& layers, std::optional<int>& setup_exit) {
     Report report{};
     pollfd fd{report_fd, POLLIN, 0};
     while (::poll(&fd, 1, 0) == 1 && (fd.revents & POLLIN) != 0 && read_report(report_fd, report)) {
-      if (std::optional<int> code = on_report(report, sync_write, layers)) setup_exit = code;
+      if (std::optional<int> code = on_report(report, layers)) setup_exit = code;
     }
   }
 
   // Returns an exit code when the report ends the run before the agent started.
-  std::optional<int> on_report(const Report& report, int sync_write, const Layers& layers) {
+  std::optional<int> on_report(const Report& report, const Layers& layers) {
     switch (report.kind) {
-      case ReportKind::need_user_maps: {
-        Status mapped = sandbox::write_identity_maps(child_, plan_.sandbox_uid, plan_.sandbox_uid,
-                                                     plan_.sandbox_gid, plan_.sandbox_gid);
-        if (!mapped) {
-          say(mapped.error().message);
-          ::kill(child_, SIGKILL);
-          return kExitSetupFailed;
-        }
-        release(sync_write);
-        return std::nullopt;
-      }
       case ReportKind::setup_failed: {
         say(describe_failure(plan_, report));
         audit_.record("sandbox.setup_failed", {{"step", sandbox::describe(report.step)},
