@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Sandbox start-up cost: how long `airlock run -- /bin/true` takes, beside bare /bin/true and
-# bubblewrap, measured side by side in one hyperfine run (so the ratio survives a noisy machine).
+# bubblewrap, measured side by side (so the ratio survives a noisy machine): BENCH_ROUNDS hyperfine
+# runs, each with every row in a rotated order, and each row's samples pooled over the rounds, so
+# that a change in the machine's load during the benchmark weighs on every row alike.
 #
 #   bench/startup.sh [--unprivileged] [--cold] [path/to/airlock]  (default: <repo>/build/airlock)
 #
@@ -8,12 +10,14 @@
 # --cold          also measures each wrapper after BENCH_COLD_IDLE seconds idle (default 0.5),
 #                 as a user starting one sandbox sees it: back-to-back runs keep kernel state
 #                 warm (e.g. a cgroup v1 attach costs an RCU grace period only when cold).
-# BENCH_RUNS (default 50), BENCH_COLD_RUNS (20) and BENCH_RSS_RUNS (5) change the run counts.
+# BENCH_RUNS (default 60), BENCH_COLD_RUNS (20), BENCH_ROUNDS (5) and BENCH_RSS_RUNS (5) change
+# the counts (runs are split over the rounds).
 # Prints a markdown table on stdout; hyperfine's own output goes to stderr.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-runs="${BENCH_RUNS:-50}"
+runs="${BENCH_RUNS:-60}"
+rounds="${BENCH_ROUNDS:-5}"
 rss_runs="${BENCH_RSS_RUNS:-5}"
 cold_runs="${BENCH_COLD_RUNS:-20}"
 cold_idle="${BENCH_COLD_IDLE:-0.5}"
@@ -83,15 +87,25 @@ if (( unprivileged )); then
 fi
 
 cd "$workspace"
-hyperfine_args=(-N --warmup 3 --runs "$runs" --export-json "$tmp/warm.json")
-for i in "${!names[@]}"; do hyperfine_args+=(-n "${names[$i]}" "${commands[$i]}"); done
-hyperfine "${hyperfine_args[@]}" >&2
-if (( cold )); then
-  # `sleep` runs before each timed run, untimed (hyperfine --prepare).
-  cold_args=(-N --runs "$cold_runs" --prepare "sleep $cold_idle" --export-json "$tmp/cold.json")
-  for i in "${!names[@]}"; do cold_args+=(-n "${names[$i]}" "${commands[$i]}"); done
-  hyperfine "${cold_args[@]}" >&2
-fi
+# measure KIND RUNS [HYPERFINE OPTIONS...]: `rounds` hyperfine runs into $tmp/KIND-ROUND.json,
+# round r starting at row r (mod the row count), RUNS split over the rounds.
+measure() {
+  local kind=$1 total=$2 round i row
+  shift 2
+  local per_round=$(( (total + rounds - 1) / rounds ))
+  (( per_round >= 2 )) || per_round=2  # hyperfine needs two runs for a deviation
+  for (( round = 0; round < rounds; round++ )); do
+    local args=(-N --runs "$per_round" "$@" --export-json "$tmp/$kind-$round.json")
+    for (( i = 0; i < ${#names[@]}; i++ )); do
+      row=$(( (i + round) % ${#names[@]} ))
+      args+=(-n "${names[$row]}" "${commands[$row]}")
+    done
+    hyperfine "${args[@]}" >&2
+  done
+}
+measure warm "$runs" --warmup 3
+# `sleep` runs before each timed run, untimed (hyperfine --prepare).
+(( cold )) && measure cold "$cold_runs" --prepare "sleep $cold_idle"
 
 # Peak RSS, separately: GNU time's %M is the largest resident set (KiB) of the process or any
 # descendant it waited for; the max over a few runs.
@@ -106,42 +120,57 @@ peak_rss_mib() {
   awk -v k="$max" 'BEGIN { printf "%.1f", k / 1024 }'
 }
 
-stats() {  # json file, name -> "median mean stddev" in ms
-  jq -r --arg name "$2" '.results[] | select(.command == $name)
-    | [.median, .mean, .stddev] | map(. * 1000 | tostring) | join(" ")' "$1" |
+stats() {  # KIND NAME -> "median mean stddev" in ms over the samples of every round
+  jq -r -s --arg name "$2" '
+    [.[].results[] | select(.command == $name) | .times[]] | sort | length as $n
+    | (add / $n) as $mean
+    | (if $n % 2 == 1 then .[($n - 1) / 2] else (.[$n / 2 - 1] + .[$n / 2]) / 2 end) as $median
+    | ((map((. - $mean) * (. - $mean)) | add) / ($n - 1) | sqrt) as $sd
+    | [$median, $mean, $sd] | map(. * 1000 | tostring) | join(" ")' "$tmp/$1"-*.json |
     awk '{ printf "%.2f %.2f %.2f", $1, $2, $3 }'
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+round_ratios() {  # KIND A B -> "r0 r1 ...": each round's median(A)/median(B), to show the spread
+  local round out=()
+  for (( round = 0; round < rounds; round++ )); do
+    out+=("$(jq -r --arg a "$2" --arg b "$3" '
+      ([.results[] | select(.command == $a) | .median][0]) /
+      ([.results[] | select(.command == $b) | .median][0]) * 100 | round / 100' \
+      "$tmp/$1-$round.json")")
+  done
+  echo "${out[*]}"
+}
 
 kernel="$(uname -r)"
 echo
 echo "### airlock start-up: running /bin/true"
 echo
-echo "hyperfine -N, warm-up 3, $runs runs; peak RSS = max of $rss_runs runs of /usr/bin/time -f %M."
+echo "hyperfine -N, $rounds rounds in rotated order, warm-up 3 each, $(( (runs + rounds - 1) / rounds * rounds )) runs in all;"
+echo "peak RSS = max of $rss_runs runs of /usr/bin/time -f %M."
 echo "$(nproc) CPUs, kernel $kernel, $(date -u +%Y-%m-%d), airlock $("$airlock" --version 2>/dev/null | awk '{print $NF}')."
 echo
 echo "| wrapper | median (ms) | mean (ms) | stddev (ms) | peak RSS (MiB) |"
 echo "|---|---:|---:|---:|---:|"
 declare -A median cold_median
 for i in "${!names[@]}"; do
-  read -r med mean sd <<<"$(stats "$tmp/warm.json" "${names[$i]}")"
+  read -r med mean sd <<<"$(stats warm "${names[$i]}")"
   median["${names[$i]}"]=$med
   echo "| ${names[$i]} | $med | $mean | $sd | $(peak_rss_mib "${commands[$i]}") |"
 done
 if (( cold )); then
   for i in "${!names[@]}"; do
-    read -r med mean sd <<<"$(stats "$tmp/cold.json" "${names[$i]}")"
+    read -r med mean sd <<<"$(stats cold "${names[$i]}")"
     cold_median["${names[$i]}"]=$med
-    echo "| ${names[$i]}, cold ($cold_idle s idle before each of $cold_runs runs) | $med | $mean | $sd | |"
+    echo "| ${names[$i]}, cold ($cold_idle s idle before each run) | $med | $mean | $sd | |"
   done
 fi
 echo
-echo "airlock/bwrap median ratio: $(ratio "${median[airlock]}" "${median[bwrap]}")"
+echo "airlock/bwrap median ratio: $(ratio "${median[airlock]}" "${median[bwrap]}") (rounds: $(round_ratios warm airlock bwrap))"
 if (( unprivileged )); then
-  echo "airlock/bwrap median ratio, uid 65534: $(ratio "${median[airlock, uid 65534]}" "${median[bwrap, uid 65534]}")"
+  echo "airlock/bwrap median ratio, uid 65534: $(ratio "${median[airlock, uid 65534]}" "${median[bwrap, uid 65534]}") (rounds: $(round_ratios warm "airlock, uid 65534" "bwrap, uid 65534"))"
 fi
 if (( cold )); then
-  echo "airlock/bwrap median ratio, cold: $(ratio "${cold_median[airlock]}" "${cold_median[bwrap]}")"
+  echo "airlock/bwrap median ratio, cold: $(ratio "${cold_median[airlock]}" "${cold_median[bwrap]}") (rounds: $(round_ratios cold airlock bwrap))"
 fi
 echo
 echo "Peers, published, not measured here (mean ms for /bin/true, from PEERS.md):"

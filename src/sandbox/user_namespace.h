@@ -22,7 +22,9 @@
 namespace airlock::sandbox {
 
 // A user namespace held by fd. The helper process that created it has been sent SIGKILL; it is
-// reaped when this object goes (not at once: that would put its exit on the start-up path).
+// reaped when this object goes. Keep the object until the sandbox runs: a helper that has not
+// been scheduled yet dies only when a CPU takes it, and waiting for that cost several
+// milliseconds of start-up on 2 busy CPUs (bench/README.md).
 class HeldUserNamespace {
  public:
   HeldUserNamespace(HeldUserNamespace&& other) noexcept
@@ -35,7 +37,8 @@ class HeldUserNamespace {
   ~HeldUserNamespace() { reset(); }
 
   int fd() const { return ns_.get(); }
-  void reset();  // closes the namespace fd and reaps the helper
+  void close_namespace() { ns_.reset(); }  // the helper is still reaped later
+  void reset();                            // closes the namespace fd and reaps the helper
 
   // A new user namespace (a child of ours) mapping exactly one uid and one gid:
   // `inside` (in the new namespace) to `outside` (here). Needs CAP_SETUID and CAP_SETGID.

@@ -174,6 +174,7 @@ class Supervision {
     context.sync_read_fd = sync_read.get();
     context.report_write_fd = report_write.get();
     sandbox::ReceivedUserNamespaces user_namespaces;  // the child fills in its copy
+    std::optional<sandbox::HeldUserNamespace> idmap_ns, sandbox_user_ns;  // reaped at return
     if (plan_.started_by_root) context.user_namespaces = &user_namespaces;
     context.landlock_abi = landlock_abi;
     context.cap_last_cap = sandbox::last_capability();
@@ -205,7 +206,8 @@ class Supervision {
     report_write.reset();
 
     if (plan_.started_by_root) {
-      if (Status passed = pass_user_namespaces(sync_write.get()); !passed) {
+      if (Status passed = pass_user_namespaces(sync_write.get(), idmap_ns, sandbox_user_ns);
+          !passed) {
         return abort_child(passed.error().message);
       }
     }
@@ -271,16 +273,23 @@ class Supervision {
   }
 
   // Made while the child builds its view (it waits only if it gets to the workspace first).
-  Status pass_user_namespaces(int sync_write) const {
-    Result<sandbox::HeldUserNamespace> idmap = sandbox::HeldUserNamespace::make(
+  // The caller keeps both until the sandbox has run, so that their helpers are reaped dead.
+  Status pass_user_namespaces(int sync_write, std::optional<sandbox::HeldUserNamespace>& idmap,
+                              std::optional<sandbox::HeldUserNamespace>& sandbox_user) const {
+    Result<sandbox::HeldUserNamespace> made_idmap = sandbox::HeldUserNamespace::make(
         plan_.workspace_owner_uid, plan_.sandbox_uid, plan_.workspace_owner_gid, plan_.sandbox_gid);
-    if (!idmap) return Error{"cannot map the workspace owner: " + idmap.error().message};
-    Result<sandbox::HeldUserNamespace> sandbox_user = sandbox::HeldUserNamespace::make(
+    if (!made_idmap) return Error{"cannot map the workspace owner: " + made_idmap.error().message};
+    idmap.emplace(std::move(made_idmap).value());
+    Result<sandbox::HeldUserNamespace> made_user = sandbox::HeldUserNamespace::make(
         plan_.sandbox_uid, plan_.sandbox_uid, plan_.sandbox_gid, plan_.sandbox_gid);
-    if (!sandbox_user) {
-      return Error{"cannot make the sandbox's user namespace: " + sandbox_user.error().message};
+    if (!made_user) {
+      return Error{"cannot make the sandbox's user namespace: " + made_user.error().message};
     }
-    return sandbox::send_user_namespaces(sync_write, idmap->fd(), sandbox_user->fd());
+    sandbox_user.emplace(std::move(made_user).value());
+    Status sent = sandbox::send_user_namespaces(sync_write, idmap->fd(), sandbox_user->fd());
+    idmap->close_namespace();  // the child holds them now
+    sandbox_user->close_namespace();
+    return sent;
   }
 
   void reap_blocking() {
