@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "common/errno_text.h"
+#include "common/fd_message.h"
 #include "egress/nftables_ruleset.h"
 #include "egress/sandbox_ports.h"
 
@@ -30,19 +31,7 @@ constexpr size_t kListenerCount = 9;  // the fields of SandboxListeners, in decl
 constexpr int kBacklog = 4096;
 
 // One SCM_RIGHTS message carrying every listener, with room for a one-line error instead.
-struct FdMessage {
-  FdMessage(void* data, size_t length) : payload{data, length} {
-    message.msg_iov = &payload;
-    message.msg_iovlen = 1;
-    message.msg_control = control;
-    message.msg_controllen = sizeof control;
-  }
-  FdMessage(const FdMessage&) = delete;
-  FdMessage& operator=(const FdMessage&) = delete;
-  iovec payload;
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * kListenerCount)] = {};
-  msghdr message{};
-};
+using ListenerMessage = FdMessage<kListenerCount>;
 
 // The helper's failure, as one line for the supervisor's message.
 [[noreturn]] void helper_fail(int channel, const std::string& what) {
@@ -189,14 +178,9 @@ int listener(int family, int type, uint16_t port) {
   if (fds[kListenerCount - 1] < 0) helper_fail(channel, "cannot open a sock_diag socket");
 
   char ok = 'k';
-  FdMessage carrier(&ok, 1);
-  msghdr& message = carrier.message;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int) * kListenerCount);
-  std::memcpy(CMSG_DATA(header), fds.data(), sizeof(int) * kListenerCount);
-  if (::sendmsg(channel, &message, MSG_NOSIGNAL) != 1) {
+  ListenerMessage carrier(&ok, 1);
+  carrier.attach(fds);
+  if (::sendmsg(channel, &carrier.message, MSG_NOSIGNAL) != 1) {
     helper_fail(channel, "cannot pass the listeners to the supervisor");
   }
   ::_exit(0);
@@ -257,22 +241,16 @@ Result<SandboxListeners> install_sandbox_capture(pid_t sandbox_pid, bool join_us
   theirs.reset();
 
   char reply[512] = {};
-  FdMessage carrier(reply, sizeof reply - 1);
-  msghdr& message = carrier.message;
+  ListenerMessage carrier(reply, sizeof reply - 1);
   ssize_t n;
   do {
-    n = ::recvmsg(ours.get(), &message, MSG_CMSG_CLOEXEC);
+    n = ::recvmsg(ours.get(), &carrier.message, MSG_CMSG_CLOEXEC);
   } while (n < 0 && errno == EINTR);
   int status = 0;
   while (::waitpid(helper, &status, 0) < 0 && errno == EINTR) {
   }
   std::array<int, kListenerCount> fds{};
-  fds.fill(-1);
-  cmsghdr* header = n > 0 ? CMSG_FIRSTHDR(&message) : nullptr;
-  if (header != nullptr && header->cmsg_type == SCM_RIGHTS &&
-      header->cmsg_len == CMSG_LEN(sizeof(int) * kListenerCount)) {
-    std::memcpy(fds.data(), CMSG_DATA(header), sizeof(int) * kListenerCount);
-  }
+  if (n <= 0 || !carrier.take(fds)) fds.fill(-1);
   if (fds[0] < 0) {
     for (int fd : fds)
       if (fd >= 0) ::close(fd);

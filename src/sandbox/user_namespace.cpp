@@ -7,11 +7,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
 #include <string>
 
 #include "common/errno_text.h"
+#include "common/fd_message.h"
 #include "common/file_io.h"
 
 namespace airlock::sandbox {
@@ -83,22 +85,11 @@ Result<HeldUserNamespace> HeldUserNamespace::make(uid_t inside_uid, uid_t outsid
 
 Status send_user_namespaces(int socket, int idmap_fd, int sandbox_user_fd) {
   char byte = 'n';
-  iovec data{&byte, 1};
-  const int fds[2] = {idmap_fd, sandbox_user_fd};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof fds)] = {};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof fds);
-  std::memcpy(CMSG_DATA(header), fds, sizeof fds);
+  FdMessage<2> carrier(&byte, 1);
+  carrier.attach({idmap_fd, sandbox_user_fd});  // one message: the child never sees half of it
   ssize_t sent;
   do {
-    sent = ::sendmsg(socket, &message, MSG_NOSIGNAL);
+    sent = ::sendmsg(socket, &carrier.message, MSG_NOSIGNAL);
   } while (sent < 0 && errno == EINTR);
   if (sent != 1) {
     return Error{"cannot pass the user namespaces to the sandbox: " + errno_text(errno)};
@@ -109,30 +100,20 @@ Status send_user_namespaces(int socket, int idmap_fd, int sandbox_user_fd) {
 bool receive_user_namespaces(int socket, ReceivedUserNamespaces& into) {
   if (into.received) return true;
   char byte = 0;
-  iovec data{&byte, 1};
-  int fds[2] = {-1, -1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof fds)] = {};
-  msghdr message{};
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof control;
+  FdMessage<2> carrier(&byte, 1);
   ssize_t got;
   do {
-    got = ::recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    got = ::recvmsg(socket, &carrier.message, MSG_CMSG_CLOEXEC);
   } while (got < 0 && errno == EINTR);
   if (got <= 0) {
     if (got == 0) errno = EPIPE;  // the supervisor is gone
     return false;
   }
-  const cmsghdr* header = CMSG_FIRSTHDR(&message);
-  if (byte != 'n' || (message.msg_flags & MSG_CTRUNC) != 0 || header == nullptr ||
-      header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS ||
-      header->cmsg_len != CMSG_LEN(sizeof fds)) {
+  std::array<int, 2> fds{};
+  if (byte != 'n' || !carrier.take(fds)) {
     errno = EPROTO;
     return false;
   }
-  std::memcpy(fds, CMSG_DATA(header), sizeof fds);
   into.idmap_fd = fds[0];
   into.sandbox_user_fd = fds[1];
   into.received = true;
