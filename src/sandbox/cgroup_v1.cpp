@@ -44,13 +44,30 @@ std::optional<std::string> controller_dir(const std::string& controller) {
   return dir;
 }
 
+std::string unwritable(const char* controller) {
+  return std::string("no writable ") + controller + " controller (needs root)";
+}
+
 }  // namespace
 
-std::optional<std::string> CgroupV1Limits::unavailable_reason(bool need_memory, bool need_pids) {
-  if (need_memory && !controller_dir("memory")) {
-    return "no writable memory controller (needs root)";
+Result<std::string> CgroupV1Limits::make_leaf(const char* controller, const std::string& leaf) {
+  std::optional<std::string> parent = controller_dir(controller);
+  if (!parent) {
+    return Error{std::string("cannot limit ") + controller +
+                 ": cgroup v1: " + unwritable(controller)};
   }
-  if (need_pids && !controller_dir("pids")) return "no writable pids controller (needs root)";
+  remove_abandoned_cgroups(*parent);
+  const std::string dir = *parent + leaf;
+  if (::mkdir(dir.c_str(), 0755) != 0) {
+    return Error{"cannot create cgroup " + dir + ": " + errno_text(errno)};
+  }
+  directories_.push_back(dir);
+  return dir;
+}
+
+std::optional<std::string> CgroupV1Limits::unavailable_reason(bool need_memory, bool need_pids) {
+  if (need_memory && !controller_dir("memory")) return unwritable("memory");
+  if (need_pids && !controller_dir("pids")) return unwritable("pids");
   return std::nullopt;
 }
 
@@ -60,15 +77,9 @@ Result<CgroupV1Limits> CgroupV1Limits::create(const std::string& sandbox_id,
   CgroupV1Limits limits;
   const std::string leaf = "/airlock-" + sandbox_id;
   if (memory_bytes) {
-    std::optional<std::string> parent = controller_dir("memory");
-    if (!parent)
-      return Error{"cannot limit memory: cgroup v1: " + *unavailable_reason(true, false)};
-    remove_abandoned_cgroups(*parent);
-    limits.memory_dir_ = *parent + leaf;
-    if (::mkdir(limits.memory_dir_.c_str(), 0755) != 0) {
-      return Error{"cannot create cgroup " + limits.memory_dir_ + ": " + errno_text(errno)};
-    }
-    limits.directories_.push_back(limits.memory_dir_);
+    Result<std::string> dir = limits.make_leaf("memory", leaf);
+    if (!dir) return dir.error();
+    limits.memory_dir_ = *dir;
     const std::string bytes = std::to_string(*memory_bytes);
     if (Status s = write_file(limits.memory_dir_ + "/memory.limit_in_bytes", bytes); !s)
       return s.error();
@@ -82,14 +93,9 @@ Result<CgroupV1Limits> CgroupV1Limits::create(const std::string& sandbox_id,
     }
   }
   if (max_pids) {
-    std::optional<std::string> parent = controller_dir("pids");
-    if (!parent) return Error{"cannot limit pids: cgroup v1: " + *unavailable_reason(false, true)};
-    remove_abandoned_cgroups(*parent);
-    limits.pids_dir_ = *parent + leaf;
-    if (::mkdir(limits.pids_dir_.c_str(), 0755) != 0) {
-      return Error{"cannot create cgroup " + limits.pids_dir_ + ": " + errno_text(errno)};
-    }
-    limits.directories_.push_back(limits.pids_dir_);
+    Result<std::string> dir = limits.make_leaf("pids", leaf);
+    if (!dir) return dir.error();
+    limits.pids_dir_ = *dir;
     if (Status s = write_file(limits.pids_dir_ + "/pids.max", std::to_string(*max_pids)); !s)
       return s.error();
   }

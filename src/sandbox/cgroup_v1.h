@@ -35,6 +35,8 @@ class CgroupV1Limits {
 
  private:
   CgroupV1Limits() = default;
+  // Creates <our cgroup in CONTROLLER's hierarchy>LEAF and records it for remove().
+  Result<std::string> make_leaf(const char* controller, const std::string& leaf);
   std::string memory_dir_;
   std::string pids_dir_;
   std::vector<std::string> directories_;
