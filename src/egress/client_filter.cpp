@@ -4,8 +4,8 @@
 #include <cctype>
 
 #include "egress/host_name.h"
-#include "egress/http_request.h"
-#include "egress/tls_client_hello.h"
+#include "wire/http_request.h"
+#include "wire/tls_client_hello.h"
 
 namespace airlock::egress {
 namespace {

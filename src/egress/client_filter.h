@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "egress/http_request_stream.h"
+#include "wire/http_request_stream.h"
 #include "egress/stream_relay.h"
 
 namespace airlock::egress {

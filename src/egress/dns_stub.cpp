@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "egress/dns_message.h"
+#include "wire/dns_message.h"
 #include "egress/host_name.h"
 
 namespace airlock::egress {

@@ -14,8 +14,8 @@
 #include "common/errno_text.h"
 #include "egress/address_class.h"
 #include "egress/host_name.h"
-#include "egress/http_request.h"
-#include "egress/socks5_message.h"
+#include "wire/http_request.h"
+#include "wire/socks5_message.h"
 
 namespace airlock::egress {
 namespace {

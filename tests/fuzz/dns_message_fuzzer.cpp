@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "egress/dns_message.h"
+#include "wire/dns_message.h"
 
 namespace {
 

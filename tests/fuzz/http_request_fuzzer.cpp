@@ -10,8 +10,8 @@
 #include <string_view>
 #include <vector>
 
-#include "egress/http_request.h"
-#include "egress/http_request_stream.h"
+#include "wire/http_request.h"
+#include "wire/http_request_stream.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 #include <span>
 #include <string>
 
-#include "egress/socks5_message.h"
+#include "wire/socks5_message.h"
 
 namespace {
 

@@ -8,7 +8,7 @@
 #include <span>
 #include <string>
 
-#include "egress/tls_client_hello.h"
+#include "wire/tls_client_hello.h"
 
 namespace {
 

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "egress/http_request_stream.h"
+#include "wire/http_request_stream.h"
 
 namespace airlock::egress {
 namespace {

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include "egress/http_request.h"
+#include "wire/http_request.h"
 
 namespace airlock::egress {
 namespace {

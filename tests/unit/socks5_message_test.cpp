@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "egress/socks5_message.h"
+#include "wire/socks5_message.h"
 
 namespace airlock::egress {
 namespace {

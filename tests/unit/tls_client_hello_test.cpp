@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "egress/tls_client_hello.h"
+#include "wire/tls_client_hello.h"
 
 namespace airlock::egress {
 namespace {

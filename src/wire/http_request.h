@@ -11,8 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "egress/parse_status.h"
+#include "wire/parse_status.h"
 
+// Wire parsers are used by the egress proxy only, so they share its namespace.
 namespace airlock::egress {
 
 enum class RequestTargetForm { origin, absolute, authority, asterisk };

@@ -1,4 +1,4 @@
-#include "egress/http_request_stream.h"
+#include "wire/http_request_stream.h"
 
 #include <fmt/format.h>
 

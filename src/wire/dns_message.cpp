@@ -1,4 +1,4 @@
-#include "egress/dns_message.h"
+#include "wire/dns_message.h"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "egress/tls_client_hello.h"
+#include "wire/tls_client_hello.h"
 
 #include <fmt/format.h>
 

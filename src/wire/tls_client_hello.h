@@ -7,8 +7,9 @@
 #include <span>
 #include <string>
 
-#include "egress/parse_status.h"
+#include "wire/parse_status.h"
 
+// Wire parsers are used by the egress proxy only, so they share its namespace.
 namespace airlock::egress {
 
 struct ClientHelloParse {

@@ -10,8 +10,9 @@
 #include <string_view>
 #include <vector>
 
-#include "egress/http_request.h"
+#include "wire/http_request.h"
 
+// Wire parsers are used by the egress proxy only, so they share its namespace.
 namespace airlock::egress {
 
 class HttpRequestStream {

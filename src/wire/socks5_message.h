@@ -10,8 +10,9 @@
 #include <string>
 
 #include "egress/ip_address.h"
-#include "egress/parse_status.h"
+#include "wire/parse_status.h"
 
+// Wire parsers are used by the egress proxy only, so they share its namespace.
 namespace airlock::egress {
 
 struct Socks5Greeting {

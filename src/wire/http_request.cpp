@@ -1,4 +1,4 @@
-#include "egress/http_request.h"
+#include "wire/http_request.h"
 
 #include <fmt/format.h>
 

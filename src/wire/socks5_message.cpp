@@ -1,4 +1,4 @@
-#include "egress/socks5_message.h"
+#include "wire/socks5_message.h"
 
 #include <fmt/format.h>
 
