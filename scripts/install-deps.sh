@@ -1,7 +1,7 @@
-#!/usr/bin/env bash
-# Installs the Debian 12 packages airlock needs, only those missing. Usage:
-#   scripts/install-deps.sh          build + run dependencies
-#   scripts/install-deps.sh --test   also what the test suite, fuzzers and benchmarks use
+#!/ usr / bin / env bash
+#Installs the Debian 12 packages airlock needs, only those missing.Usage:
+#scripts / install - deps.sh build + run dependencies
+#scripts / install - deps.sh-- test also what the test suite, fuzzers and benchmarks use
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
@@ -14,6 +14,7 @@ packages=(
   libnftables-dev     # the transparent-capture ruleset inside the sandbox's network namespace
   libc-ares-dev       # asynchronous DNS for the egress proxy (no blocking call on its loop)
   libidn2-dev         # UTS#46 host normalisation (IDN to ASCII) before policy matching
+  libssl-dev          # TLS interception for credentials: the run CA, both TLS sides
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(

@@ -34,6 +34,12 @@ int run_main(int argc, char** argv) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run_app->add_option("--dns-upstream", run.dns_upstream,
                       "Resolver for allowed names, IP[:PORT] (default: the host's)");
+  run_app
+      ->add_option("--credential", run.credentials,
+                   "NAME=HOST[,HOST]: the proxy uses $NAME for HOST; the sandbox gets a "
+                   "placeholder (repeatable)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   run_app->add_option("command", run.command, "CMD [ARGS...] (after --)")->required();
   run_app->prefix_command(false);
 
@@ -41,6 +47,9 @@ int run_main(int argc, char** argv) {
   CLI::App* check_app = app.add_subcommand("check", "Validate a policy and print what it allows");
   check_app->add_option("policy", check.policy_file, "Policy file")->required();
   check_app->add_flag("--json", check.json, "Print the resolved policy as JSON");
+
+  CLI::App* profiles_app =
+      app.add_subcommand("profiles", "List the built-in profiles (for --profile and extends)");
 
   try {
     app.parse(argc, argv);
@@ -50,6 +59,7 @@ int run_main(int argc, char** argv) {
     return airlock::supervisor::kExitBadInput;
   }
   if (run_app->parsed()) return airlock::cli::run_command(run);
+  if (profiles_app->parsed()) return airlock::cli::profiles_command();
   return airlock::cli::check_command(check);
 }
 

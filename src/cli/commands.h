@@ -17,6 +17,7 @@ struct RunArguments {
   bool allow_degraded = false;
   std::vector<std::string> allow;  // --allow HOST:PORT, added to the policy's allowlist
   std::optional<std::string> dns_upstream;
+  std::vector<std::string> credentials;  // --credential NAME=HOST[,HOST...]
   std::vector<std::string> command;
 };
 
@@ -28,5 +29,7 @@ struct CheckArguments {
 };
 
 int check_command(const CheckArguments& arguments);
+
+int profiles_command();
 
 }  // namespace airlock::cli

@@ -1,6 +1,9 @@
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include "cli/commands.h"
+#include "cli/credential_setup.h"
 #include "policy/default_policy.h"
 #include "policy/network_rule.h"
 #include "policy/policy_loader.h"
@@ -56,21 +59,40 @@ int run_command(const RunArguments& arguments) {
     fmt::print(stderr, "airlock: {}\n", *problem);
     return supervisor::kExitBadInput;
   }
+  if (Status applied = apply_credential_options(arguments.credentials, policy); !applied) {
+    fmt::print(stderr, "airlock: {}\n", applied.error().message);
+    return supervisor::kExitBadInput;
+  }
   std::vector<std::string> unsupported = policy::unsupported_features(policy);
   if (!unsupported.empty()) {
     for (const std::string& line : unsupported) fmt::print(stderr, "{}\n", line);
     return supervisor::kExitBadInput;
   }
+  Result<PreparedCredentials> credentials =
+      prepare_credentials(policy, fmt::format("{} (pid {})", policy.name, ::getpid()));
+  if (!credentials) {
+    fmt::print(stderr, "airlock: {}\n", credentials.error().message);
+    return supervisor::kExitBadInput;
+  }
   Result<sandbox::LaunchPlan> plan = sandbox::make_launch_plan(
-      sandbox::RunRequest{policy, arguments.workspace, arguments.command});
+      sandbox::RunRequest{policy, arguments.workspace, arguments.command, credentials->view});
   if (!plan) {
     fmt::print(stderr, "airlock: {}\n", plan.error().message);
     return supervisor::kExitBadInput;
+  }
+  for (const std::string& name : plan->dropped_variables) {
+    fmt::print(stderr,
+               "airlock: not passing {} into the sandbox (it looks like a secret); to let the "
+               "proxy use it for its host, add it under credentials: (or --credential "
+               "{}=HOST); to pass it anyway, list it in process.env.pass\n",
+               name, name);
   }
   supervisor::SupervisorOptions options;
   options.allow_degraded = arguments.allow_degraded;
   options.verbose = arguments.verbose;
   options.audit_path = arguments.audit_path.value_or(policy.audit_path.value_or(""));
+  options.credentials = credentials.value().vault.get();
+  options.interception = credentials.value().interception.get();
   return supervisor::run_sandbox(*plan, options);
 }
 

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "egress/host_name.h"
+#include "egress/http_answer.h"
 #include "wire/http_request.h"
 #include "wire/tls_client_hello.h"
 
@@ -36,10 +37,14 @@ Looks looks_like_http(std::string_view bytes) {
 
 }  // namespace
 
-DestinationFilter::DestinationFilter(std::vector<std::string> names, uint16_t port,
-                                     bool forward_proxy)
-    : names_(std::move(names)), port_(port), forward_proxy_(forward_proxy) {
-  if (forward_proxy_) {
+DestinationFilter::DestinationFilter(std::vector<std::string> names, uint16_t port, Kind kind,
+                                     RequestHeadHook* hook)
+    : names_(std::move(names)),
+      port_(port),
+      forward_proxy_(kind == Kind::forward_proxy),
+      intercepted_(kind == Kind::intercepted),
+      hook_(hook) {
+  if (kind != Kind::first_bytes) {
     mode_ = Mode::http;
     first_.protocol = "http";
   }
@@ -148,29 +153,53 @@ bool DestinationFilter::head_agrees(const HttpRequestHead& head) {
 
 ClientFilter::Verdict DestinationFilter::feed_http(std::string_view in, std::string& out) {
   HttpRequestStream::Fed fed = stream_.feed(in);
-  if (fed.invalid) return deny("malformed HTTP request: " + fed.problem);
-  for (const HttpRequestHead& head : fed.heads) {
-    if (!head_agrees(head)) return Verdict::deny;
+  // An upgrade request ends HTTP on an intercepted connection: what follows it is the new
+  // protocol's, relayed as it is (the relay lets it through only after the origin's 101).
+  // (The stream may call those bytes invalid HTTP: they are not HTTP.)
+  size_t heads = fed.heads.size();
+  bool upgrade = false;
+  for (size_t i = 0; intercepted_ && i < fed.heads.size() && !upgrade; ++i) {
+    upgrade = fed.heads[i].find("upgrade") != nullptr;
+    if (upgrade) heads = i + 1;
   }
-  if (!forward_proxy_) {
+  if (fed.invalid && !upgrade) return deny("malformed HTTP request: " + fed.problem);
+  for (size_t i = 0; i < heads; ++i) {
+    if (!head_agrees(fed.heads[i])) return Verdict::deny;
+  }
+  if (!forward_proxy_ && !intercepted_ && hook_ == nullptr) {
     // All or nothing: a chunk completing a head that does not agree is never forwarded, so the
     // origin never holds a complete request for another host.
     out.append(in);
     return Verdict::forward;
   }
-  // Forward proxy: heads are withheld until complete, then sent in origin form; body bytes pass.
+  // Heads are withheld until complete, then sent as checked (origin form); body bytes pass.
+  std::string rewritten;
   size_t position = 0;
-  for (size_t i = 0; i < fed.heads.size(); ++i) {
-    out.append(in.substr(position, fed.head_begins[i] - position));
-    out.append(head_for_origin(fed.heads[i]));
+  for (size_t i = 0; i < heads; ++i) {
+    rewritten.append(in.substr(position, fed.head_begins[i] - position));
+    if (hook_ != nullptr) {
+      if (std::optional<RequestHeadHook::Refusal> refusal = hook_->on_head(fed.heads[i])) {
+        answer_ = http_answer(refusal->http_status, refusal->reason);
+        return deny(refusal->reason);
+      }
+    }
+    rewritten.append(head_for_origin(fed.heads[i]));
     position = fed.head_ends[i];
+  }
+  if (upgrade) {
+    upgraded_ = true;
+    mode_ = Mode::done;
+    after_upgrade_ = std::string(in.substr(position));
+    out += rewritten;
+    return Verdict::pass_through;
   }
   if (fed.open_head_begin) {
     // The unfinished head stays in the stream's own buffer; it is sent rewritten once whole.
-    out.append(in.substr(position, *fed.open_head_begin - position));
+    rewritten.append(in.substr(position, *fed.open_head_begin - position));
   } else {
-    out.append(in.substr(position));
+    rewritten.append(in.substr(position));
   }
+  out += rewritten;
   return Verdict::forward;
 }
 

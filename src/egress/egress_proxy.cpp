@@ -103,7 +103,9 @@ struct EgressProxy::State {
 Result<std::unique_ptr<EgressProxy>> EgressProxy::create(SandboxListeners listeners,
                                                          const policy::NetworkPolicy& network,
                                                          const audit::AuditLog& audit,
-                                                         pid_t sandbox_pid) {
+                                                         pid_t sandbox_pid,
+                                                         credentials::CredentialVault* credentials,
+                                                         intercept::Interception* interception) {
   Result<std::unique_ptr<EventLoop>> loop = EventLoop::create();
   if (!loop) return loop.error();
   auto state = std::make_unique<State>(std::move(loop).value(), network, audit);
@@ -124,7 +126,8 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::create(SandboxListeners listen
       *state->loop, state->pipes, *state->resolver, state->policy, state->dns_map, audit,
       state->sock_diag.get(), pid_namespace_of(sandbox_pid),
       [raw](uint64_t id) { return raw->sessions.count(id) != 0; },
-      [raw](uint64_t id) { raw->loop->defer([raw, id] { raw->sessions.erase(id); }); }});
+      [raw](uint64_t id) { raw->loop->defer([raw, id] { raw->sessions.erase(id); }); }, credentials,
+      interception});
   state->stub = std::make_unique<DnsStub>(
       *state->context, std::move(listeners.dns_udp_v4), std::move(listeners.dns_udp_v6),
       std::move(listeners.dns_tcp_v4), std::move(listeners.dns_tcp_v6));

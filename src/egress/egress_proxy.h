@@ -15,14 +15,25 @@
 #include "egress/sandbox_network.h"
 #include "policy/policy.h"
 
+namespace airlock::credentials {
+class CredentialVault;
+}
+namespace airlock::intercept {
+struct Interception;
+}
+
 namespace airlock::egress {
 
 class EgressProxy {
  public:
+  // `credentials` and `interception` (both null without credentials) are used by the proxy's
+  // thread only, from start() on.
   static Result<std::unique_ptr<EgressProxy>> create(SandboxListeners listeners,
                                                      const policy::NetworkPolicy& network,
                                                      const audit::AuditLog& audit,
-                                                     pid_t sandbox_pid);
+                                                     pid_t sandbox_pid,
+                                                     credentials::CredentialVault* credentials,
+                                                     intercept::Interception* interception);
   ~EgressProxy();
   EgressProxy(const EgressProxy&) = delete;
   EgressProxy& operator=(const EgressProxy&) = delete;

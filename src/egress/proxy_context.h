@@ -20,6 +20,13 @@
 #include "egress/pipe_pool.h"
 #include "egress/socket_owner.h"
 
+namespace airlock::credentials {
+class CredentialVault;
+}
+namespace airlock::intercept {
+struct Interception;
+}
+
 namespace airlock::egress {
 
 struct ProxyContext {
@@ -35,6 +42,9 @@ struct ProxyContext {
   std::function<bool(uint64_t)> session_alive;
   // Destroys the session after the current batch of events.
   std::function<void(uint64_t)> release_session;
+  // The run's credentials and TLS interception; both null when the policy has no credentials.
+  credentials::CredentialVault* credentials = nullptr;
+  intercept::Interception* interception = nullptr;
 };
 
 // "127.0.0.1:5432", "[::1]:53".

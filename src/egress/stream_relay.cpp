@@ -63,8 +63,7 @@ void StreamRelay::start(std::string to_client, std::string checked, std::string 
       std::string out;
       ClientFilter::Verdict verdict = filter_->feed(from_client, out);
       if (verdict == ClientFilter::Verdict::deny) {
-        totals_.denied_by_filter = true;
-        finish("filter: " + filter_->denial(), true);
+        deny_by_filter();
         return;
       }
       up_.buffer += out;
@@ -194,8 +193,7 @@ void StreamRelay::on_ready(int fd, uint32_t events) {
                          (fd == client_.get() && (events & EPOLLOUT) != 0);
   if (move_up && !pump(up_)) {
     if (errno == EACCES && filter_ && !filter_done_) {
-      totals_.denied_by_filter = true;
-      finish("filter: " + filter_->denial(), true);
+      deny_by_filter();
     } else {
       finish("client side: " + errno_text(errno), true);
     }
@@ -210,6 +208,20 @@ void StreamRelay::on_ready(int fd, uint32_t events) {
     return;
   }
   update_interest();
+}
+
+// The filter refused the client's bytes: its answer (if any) is sent, then the connection ends,
+// with a reset unless there was an answer to deliver.
+void StreamRelay::deny_by_filter() {
+  totals_.denied_by_filter = true;
+  const std::string answer = filter_->denial_answer();
+  if (!answer.empty()) {
+    ssize_t ignored =
+        ::send(client_.get(), answer.data(), answer.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)ignored;
+    ::shutdown(upstream_.get(), SHUT_RDWR);
+  }
+  finish("filter: " + filter_->denial(), answer.empty());
 }
 
 void StreamRelay::update_interest() {

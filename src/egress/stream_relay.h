@@ -25,7 +25,9 @@ class ClientFilter {
   // pass_through: forward `out` and every later byte unexamined (the relay switches to splice).
   virtual Verdict feed(std::string_view in, std::string& out) = 0;
   virtual std::string denial() const = 0;  // why, after deny
-  virtual bool finished() const = 0;       // nothing more to examine: relay unexamined
+  // After deny: bytes to send the client before the connection closes (an HTTP 403), or "".
+  virtual std::string denial_answer() const { return ""; }
+  virtual bool finished() const = 0;  // nothing more to examine: relay unexamined
 };
 
 struct RelayTotals {
@@ -73,6 +75,7 @@ class StreamRelay final : public EventLoop::Handler {
   bool drain(Direction& direction, bool& progress);
   size_t pending(const Direction& direction) const;
   void update_interest();
+  void deny_by_filter();
   void finish(const std::string& reason, bool reset);
   void arm_idle_timer();
 

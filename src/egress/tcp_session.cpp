@@ -12,8 +12,13 @@
 #include <fmt/format.h>
 
 #include "common/errno_text.h"
+#include "credentials/credential_vault.h"
 #include "egress/address_class.h"
 #include "egress/host_name.h"
+#include "egress/http_answer.h"
+#include "intercept/credential_hook.h"
+#include "intercept/intercept_relay.h"
+#include "intercept/interception.h"
 #include "wire/http_request.h"
 #include "wire/socks5_message.h"
 
@@ -27,44 +32,6 @@ constexpr auto kIdleTimeout = std::chrono::seconds(900);
 // (ssh, smtp, a database's greeting): the upstream is dialled and its first bytes checked later.
 constexpr auto kServerFirstWait = std::chrono::milliseconds(250);
 constexpr size_t kMaxIntake = 16384 + 1024;
-
-const char* status_text(int status) {
-  switch (status) {
-    case 400:
-      return "Bad Request";
-    case 403:
-      return "Forbidden";
-    case 414:
-      return "URI Too Long";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "Error";
-  }
-}
-
-// Header values must stay one line: the reason is ours, but it may quote client bytes.
-std::string header_safe(const std::string& text) {
-  std::string out;
-  for (char c : text) out += (c >= 0x20 && c < 0x7f) ? c : '?';
-  return out;
-}
-
-std::string http_answer(int status, const std::string& reason) {
-  const std::string body = "airlock: " + header_safe(reason) + "\n";
-  return fmt::format(
-      "HTTP/1.1 {} {}\r\nX-Airlock-Reason: {}\r\nContent-Type: text/plain\r\n"
-      "Content-Length: {}\r\nConnection: close\r\n\r\n{}",
-      status, status_text(status), header_safe(reason), body.size(), body);
-}
 
 std::string bytes_of(const std::array<uint8_t, 10>& reply) {
   return std::string(reinterpret_cast<const char*>(reply.data()), reply.size());
@@ -93,6 +60,7 @@ TcpSession::TcpSession(ProxyContext& context, uint64_t id, Via via, UniqueFd cli
 TcpSession::~TcpSession() {
   if (timer_ != 0) context_.loop.cancel_timer(timer_);
   relay_.reset();  // forgets its sockets before they close
+  intercept_relay_.reset();
   if (client_.valid()) context_.loop.forget(client_.get());
   if (upstream_.valid()) context_.loop.forget(upstream_.get());
 }
@@ -100,7 +68,7 @@ TcpSession::~TcpSession() {
 std::string TcpSession::via_text() const {
   switch (via_) {
     case Via::transparent:
-      return "transparent";
+      return endpoint_ != nullptr ? "endpoint" : "transparent";
     case Via::http_proxy:
       return forward_proxy_ ? "http_forward" : "http_connect";
     case Via::socks5:
@@ -121,6 +89,7 @@ nlohmann::json TcpSession::describe() const {
     fields["resolved"] = resolved;
   }
   if (dialled_) fields["address"] = endpoint_text(*dialled_);
+  if (intercept_relay_) fields["intercepted"] = true;
   if (filter_ != nullptr) {
     const FirstBytes& first = filter_->first_bytes();
     fields["protocol"] = first.protocol;
@@ -291,6 +260,13 @@ void TcpSession::decide_transparent() {
   }
   port_ = port_of(*original);
   host_ = address->to_string();
+  if (classify_address(*address).kind == AddressClass::loopback && context_.credentials &&
+      (endpoint_ = context_.credentials->endpoint_at(port_)) != nullptr) {
+    // A local endpoint: plain HTTP here, verified TLS to the credential's host from the proxy.
+    endpoint_port_ = port_;
+    decide_host(endpoint_->hosts.front(), 443);
+    return;
+  }
   if (classify_address(*address).kind == AddressClass::loopback) {
     // Only localhost:PORT rules redirect loopback here; they lead to the host's loopback.
     host_ = "localhost";
@@ -434,8 +410,9 @@ void TcpSession::on_resolved(const Resolution& resolution) {
 // against the allowed name before anything is dialled, so a fronted SNI never leaves the host.
 void TcpSession::await_first_bytes() {
   stage_ = Stage::first_bytes;
-  pending_filter_ = std::make_unique<DestinationFilter>(
-      literal_ ? std::vector<std::string>{} : names_, port_, false);
+  pending_filter_ =
+      std::make_unique<DestinationFilter>(literal_ ? std::vector<std::string>{} : names_, port_,
+                                          DestinationFilter::Kind::first_bytes, misuse_hook());
   filter_ = pending_filter_.get();
   if (!context_.loop.watch(client_.get(), EPOLLIN, this)) {
     finish("cannot watch the client");
@@ -468,6 +445,13 @@ void TcpSession::read_first_bytes() {
   ClientFilter::Verdict verdict =
       pending_filter_->feed(std::string_view(chunk, static_cast<size_t>(n)), checked_);
   if (verdict == ClientFilter::Verdict::deny) {
+    // A refused request the client can read (an HTTP 403 from a credential check) is answered,
+    // and the connection then closes without a reset, which could discard the answer.
+    const std::string answer = pending_filter_->denial_answer();
+    if (!answer.empty()) {
+      answer_client(answer);
+      answered_ = true;
+    }
     deny(pending_filter_->denial(), rule_);
     return;
   }
@@ -542,9 +526,16 @@ void TcpSession::on_connected() {
   } else if (via_ == Via::socks5) {
     to_client = bytes_of(socks5_reply_bytes(socks5_reply::succeeded));
   }
+  if (should_intercept()) {
+    start_interception(std::move(to_client));
+    return;
+  }
   if (!pending_filter_) {
-    pending_filter_ = std::make_unique<DestinationFilter>(
-        literal_ ? std::vector<std::string>{} : names_, port_, forward_proxy_);
+    pending_filter_ =
+        std::make_unique<DestinationFilter>(literal_ ? std::vector<std::string>{} : names_, port_,
+                                            forward_proxy_ ? DestinationFilter::Kind::forward_proxy
+                                                           : DestinationFilter::Kind::first_bytes,
+                                            misuse_hook());
     filter_ = pending_filter_.get();
   }
   // Transparent: intake_ already went through the filter (into checked_); otherwise the bytes
@@ -556,11 +547,87 @@ void TcpSession::on_connected() {
   relay_->start(std::move(to_client), std::move(checked_), std::move(unchecked));
 }
 
+bool TcpSession::should_intercept() const {
+  if (context_.interception == nullptr || context_.credentials == nullptr) return false;
+  if (endpoint_ != nullptr) return true;
+  if (literal_ || forward_proxy_) return false;
+  if (context_.credentials->mtls_for(host_, port_) != nullptr) return true;
+  if (port_ != 443 || !context_.credentials->binds(host_)) return false;
+  // Transparent: only a TLS client is intercepted; plain HTTP to port 443 stays checked as such.
+  return via_ != Via::transparent ||
+         (filter_ != nullptr && filter_->first_bytes().protocol == "tls");
+}
+
+RequestHeadHook* TcpSession::misuse_hook() {
+  if (context_.credentials == nullptr || context_.credentials->header_credentials().empty())
+    return nullptr;
+  if (!hook_) {
+    hook_ = std::make_unique<intercept::CredentialHook>(
+        *context_.credentials, context_.audit, host_, false, "",
+        [this] { return client_process(context_, peer_); });
+  }
+  return hook_.get();
+}
+
+void TcpSession::start_interception(std::string to_client) {
+  intercept::Interception& tls = *context_.interception;
+  credentials::CredentialVault& vault = *context_.credentials;
+  const credentials::MtlsCredential* mtls =
+      endpoint_ != nullptr ? nullptr : vault.mtls_for(host_, port_);
+  // Bytes the client sent before the relay: the whole intake when transparent (the ClientHello,
+  // already checked), else what followed the CONNECT or SOCKS request.
+  std::string from_client = via_ == Via::transparent ? intake_ : intake_.substr(intake_used_);
+  intercept::InterceptRelay::Sides sides;
+  Result<std::unique_ptr<intercept::TlsChannel>> upstream = intercept::TlsChannel::client(
+      mtls != nullptr ? tls.mtls.at(mtls->name).get() : tls.contexts.upstream.get(), host_);
+  if (!upstream) {
+    fail_upstream(upstream.error().message);
+    return;
+  }
+  sides.upstream = std::move(upstream).value();
+  const bool client_speaks_tls = !from_client.empty() && from_client[0] == 0x16;
+  if (endpoint_ != nullptr || (mtls != nullptr && !client_speaks_tls)) {
+    sides.client = std::make_unique<intercept::PlainChannel>();
+  } else {
+    Result<std::unique_ptr<intercept::TlsChannel>> server =
+        intercept::TlsChannel::server(tls.contexts.server.get(), *tls.ca, names_, host_);
+    if (!server) {
+      fail_upstream(server.error().message);
+      return;
+    }
+    sides.client = std::move(server).value();
+  }
+  if (mtls == nullptr) {
+    hook_ = std::make_unique<intercept::CredentialHook>(
+        vault, context_.audit, host_, true, endpoint_ != nullptr ? host_ : "",
+        [this] { return client_process(context_, peer_); });
+    // At an endpoint the client names 127.0.0.1:PORT; the hook sends the credential's host.
+    sides.filter = std::make_unique<DestinationFilter>(
+        endpoint_ != nullptr ? std::vector<std::string>{} : names_,
+        endpoint_ != nullptr ? endpoint_port_ : port_, DestinationFilter::Kind::intercepted,
+        hook_.get());
+    sides.redactions = vault.redactions();
+  }
+  first_filter_ = std::move(pending_filter_);
+  intercept_relay_ = std::make_unique<intercept::InterceptRelay>(
+      context_.loop, std::move(client_), std::move(upstream_), kIdleTimeout, std::move(sides),
+      [this](const RelayTotals& totals) { on_relay_done(totals); });
+  filter_ = first_filter_ ? first_filter_.get() : intercept_relay_->filter();
+  intercept_relay_->start(std::move(to_client), std::move(from_client));
+}
+
+const RelayTotals* TcpSession::relay_totals() const {
+  if (relay_) return &relay_->totals();
+  if (intercept_relay_) return &intercept_relay_->totals();
+  return nullptr;
+}
+
 void TcpSession::on_relay_done(const RelayTotals& totals) {
   if (totals.denied_by_filter) {
+    const ClientFilter* denying = intercept_relay_ ? intercept_relay_->filter() : filter_;
     nlohmann::json fields = describe();
     fields["decision"] = "deny";
-    fields["reason"] = filter_->denial();
+    fields["reason"] = denying != nullptr ? denying->denial() : totals.ended_by;
     fields["rule"] = rule_;
     fields["process"] = client_process(context_, peer_);
     context_.audit.record("egress.decision", fields);
@@ -596,7 +663,7 @@ void TcpSession::deny(const std::string& reason, const std::string& rule, int ht
   } else if (via_ == Via::socks5 && socks_code != 0xff) {
     answer_client(bytes_of(socks5_reply_bytes(socks_code)));
   }
-  close_client(via_ == Via::transparent);
+  close_client(via_ == Via::transparent && !answered_);
   stage_ = Stage::done;
   context_.release_session(id_);
 }
@@ -629,8 +696,9 @@ void TcpSession::finish(const std::string& ended_by) {
     nlohmann::json fields = describe();
     fields["ended_by"] = ended_by;
     fields["rule"] = rule_;
-    fields["bytes_up"] = relay_ ? relay_->totals().bytes_up : 0;
-    fields["bytes_down"] = relay_ ? relay_->totals().bytes_down : 0;
+    const RelayTotals* totals = relay_totals();
+    fields["bytes_up"] = totals != nullptr ? totals->bytes_up : 0;
+    fields["bytes_down"] = totals != nullptr ? totals->bytes_down : 0;
     fields["duration_ms"] = duration_cast<milliseconds>(steady_clock::now() - started_).count();
     context_.audit.record("egress.close", fields);
   }
@@ -640,6 +708,7 @@ void TcpSession::finish(const std::string& ended_by) {
 
 void TcpSession::shut_down() {
   if (relay_) relay_->abort();
+  if (intercept_relay_) intercept_relay_->abort();
   finish("proxy stopped");
 }
 

@@ -20,6 +20,14 @@
 #include "egress/proxy_context.h"
 #include "egress/stream_relay.h"
 
+namespace airlock::credentials {
+struct HeaderCredential;
+}
+namespace airlock::intercept {
+class CredentialHook;
+class InterceptRelay;
+}  // namespace airlock::intercept
+
 namespace airlock::egress {
 
 enum class Via { transparent, http_proxy, socks5 };
@@ -57,6 +65,13 @@ class TcpSession final : public EventLoop::Handler {
   void read_first_bytes();
   void dial_next();
   void on_connected();
+  // Credentials: a connection to a credential's host (or a local endpoint, or an mTLS host) is
+  // terminated and re-originated by intercept::InterceptRelay; any other readable request is
+  // still checked for placeholders (misuse).
+  bool should_intercept() const;
+  void start_interception(std::string to_client);
+  RequestHeadHook* misuse_hook();
+  const RelayTotals* relay_totals() const;
   void on_relay_done(const RelayTotals& totals);
   // Ends
   void allow(const std::string& reason, const std::string& rule);
@@ -89,13 +104,21 @@ class TcpSession final : public EventLoop::Handler {
   size_t next_candidate_ = 0;
   std::optional<sockaddr_storage> dialled_;
   std::string rule_;
+  const credentials::HeaderCredential* endpoint_ = nullptr;  // a local endpoint's credential
+  uint16_t endpoint_port_ = 0;
+  // Declared before the filters and relays that point at it, so it outlives them.
+  std::unique_ptr<intercept::CredentialHook> hook_;
   std::unique_ptr<DestinationFilter> pending_filter_;  // until the relay takes it
-  DestinationFilter* filter_ = nullptr;                // pending_filter_, then owned by relay_
-  std::string checked_;  // client bytes the filter passed before the dial
+  // The first-bytes filter, kept when the connection is intercepted (for the audit fields).
+  std::unique_ptr<DestinationFilter> first_filter_;
+  const DestinationFilter* filter_ = nullptr;  // what describe() reports from
+  std::string checked_;                        // client bytes the filter passed before the dial
   std::unique_ptr<StreamRelay> relay_;
+  std::unique_ptr<intercept::InterceptRelay> intercept_relay_;
   uint64_t timer_ = 0;
   std::chrono::steady_clock::time_point started_;
   bool decided_ = false;
+  bool answered_ = false;    // the client got an HTTP answer: close without a reset
   uint32_t over_limit_ = 0;  // the connection limit this session was over, 0 when not
 };
 

@@ -20,9 +20,14 @@ struct SourceLocation {
   bool operator==(const SourceLocation&) const = default;
 };
 
+// What a read_write entry does when its path is missing: refuse (the default), or create it on
+// the host first, owned by the caller (an agent's config directory on its first run).
+enum class CreateMissing { no, directory, file };
+
 struct PathEntry {
   std::string path;  // as written: absolute, "~" or "~/...", or workspace-relative (protect)
   SourceLocation where;
+  CreateMissing create = CreateMissing::no;  // read_write entries only
   bool operator==(const PathEntry&) const = default;
 };
 
@@ -55,6 +60,10 @@ struct NetworkPolicy {
   std::optional<std::string> dns_upstream;
   SourceLocation dns_upstream_where;
   uint32_t max_connections = 1024;  // concurrent proxied connections of one sandbox
+  // Extra roots the proxy trusts, beside the host's store, when it re-originates TLS for a
+  // credential's host (an internal CA, or a test's).
+  std::optional<std::string> upstream_ca;
+  SourceLocation upstream_ca_where;
   bool operator==(const NetworkPolicy&) const = default;
 };
 
@@ -73,8 +82,24 @@ struct SyscallPolicy {
   bool operator==(const SyscallPolicy&) const = default;
 };
 
+struct EnvironmentVariable {
+  std::string name;
+  std::string value;
+  SourceLocation where;
+  bool operator==(const EnvironmentVariable&) const = default;
+};
+
+// The caller's environment reaches the sandbox except secret-looking names
+// (credentials/secret_environment.h); `pass` lets named ones through, `set` sets values.
+struct EnvironmentPolicy {
+  std::vector<std::string> pass;
+  std::vector<EnvironmentVariable> set;  // one entry per name; a later policy's value wins
+  bool operator==(const EnvironmentPolicy&) const = default;
+};
+
 struct ProcessPolicy {
   SyscallPolicy syscalls;
+  EnvironmentPolicy env;
   std::optional<uint64_t> max_memory_mb;
   SourceLocation max_memory_where;
   std::optional<uint32_t> max_pids;
@@ -85,11 +110,23 @@ struct ProcessPolicy {
   bool operator==(const ProcessPolicy&) const = default;
 };
 
+enum class CredentialType { header, mtls };
+
+// A secret the proxy uses on the sandbox's behalf; the sandbox only ever sees a placeholder.
 struct CredentialRule {
-  std::string name;
-  std::string from;  // "env:NAME" or "file:PATH"
-  std::vector<std::string> hosts;
-  uint64_t ttl_seconds = 0;
+  std::string name;  // also the variable that holds the placeholder inside (type header)
+  CredentialType type = CredentialType::header;
+  // header: where the real value comes from ("env:NAME" or "file:PATH") and where it is used.
+  std::string from;
+  std::vector<std::string> hosts;  // normalised names, exact
+  uint64_t ttl_seconds = 0;        // 0: for the whole run
+  uint64_t max_uses = 0;           // 0: unlimited
+  std::string endpoint_variable;   // local endpoint: set to http://127.0.0.1:PORT[path]
+  std::string endpoint_path;       // e.g. "/v1"
+  // mtls: the proxy dials host:port with this client certificate and verifies with `ca`.
+  std::string host;
+  uint16_t port = 0;
+  std::string cert, key, ca;
   SourceLocation where;
   bool operator==(const CredentialRule&) const = default;
 };
@@ -97,6 +134,7 @@ struct CredentialRule {
 struct Policy {
   int version = 1;
   std::string name;
+  std::string description;           // one line, shown by `airlock profiles`
   std::vector<std::string> extends;  // profiles merged underneath, in order
   std::string workspace = ".";
   SourceLocation workspace_where;

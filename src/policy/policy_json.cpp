@@ -15,6 +15,20 @@ nlohmann::json paths(const std::vector<PathEntry>& entries) {
   return out;
 }
 
+// A path, or {path, create} for one airlock creates when missing.
+nlohmann::json read_write_paths(const std::vector<PathEntry>& entries) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const PathEntry& entry : entries) {
+    if (entry.create == CreateMissing::no) {
+      out.push_back(entry.path);
+    } else {
+      out.push_back({{"path", entry.path},
+                     {"create", entry.create == CreateMissing::file ? "file" : "directory"}});
+    }
+  }
+  return out;
+}
+
 nlohmann::json rules(const std::vector<NetworkRule>& entries) {
   nlohmann::json out = nlohmann::json::array();
   for (const NetworkRule& rule : entries)
@@ -38,20 +52,37 @@ nlohmann::json to_json(const Policy& policy) {
   }
   nlohmann::json credentials = nlohmann::json::array();
   for (const CredentialRule& rule : policy.credentials) {
-    credentials.push_back({{"name", rule.name},
-                           {"from", rule.from},
-                           {"hosts", rule.hosts},
-                           {"ttl_seconds", rule.ttl_seconds}});
+    if (rule.type == CredentialType::mtls) {
+      credentials.push_back({{"name", rule.name},
+                             {"type", "mtls"},
+                             {"host", rule.host + ":" + std::to_string(rule.port)},
+                             {"cert", rule.cert},
+                             {"key", rule.key},
+                             {"ca", rule.ca}});
+      continue;
+    }
+    credentials.push_back(
+        {{"name", rule.name},
+         {"type", "header"},
+         {"from", rule.from},
+         {"hosts", rule.hosts},
+         {"ttl_seconds", rule.ttl_seconds},
+         {"max_uses", rule.max_uses},
+         {"endpoint", {{"env", rule.endpoint_variable}, {"path", rule.endpoint_path}}}});
   }
+  nlohmann::json set = nlohmann::json::object();
+  for (const EnvironmentVariable& variable : policy.process.env.set)
+    set[variable.name] = variable.value;
   const ProcessPolicy& process = policy.process;
   return {
       {"version", policy.version},
       {"name", policy.name},
+      {"description", policy.description},
       {"extends", policy.extends},
       {"workspace", policy.workspace},
       {"filesystem",
        {{"read_only", paths(policy.filesystem.read_only)},
-        {"read_write", paths(policy.filesystem.read_write)},
+        {"read_write", read_write_paths(policy.filesystem.read_write)},
         {"hidden", paths(policy.filesystem.hidden)},
         {"protect", paths(policy.filesystem.protect)}}},
       {"network",
@@ -62,11 +93,13 @@ nlohmann::json to_json(const Policy& policy) {
         {"internal", policy.network.deny_internal ? "deny" : "allow"},
         {"dns_upstream", policy.network.dns_upstream ? nlohmann::json(*policy.network.dns_upstream)
                                                      : nlohmann::json(nullptr)},
-        {"max_connections", policy.network.max_connections}}},
+        {"max_connections", policy.network.max_connections},
+        {"upstream_ca", optional_value(policy.network.upstream_ca)}}},
       {"publish", publish},
       {"process",
        {{"syscalls", process.syscalls.use_default ? nlohmann::json("default")
                                                   : nlohmann::json(process.syscalls.allow)},
+        {"env", {{"pass", process.env.pass}, {"set", set}}},
         {"max_memory_mb", optional_value(process.max_memory_mb)},
         {"max_pids", optional_value(process.max_pids)},
         {"max_open_files", optional_value(process.max_open_files)},

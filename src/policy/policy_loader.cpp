@@ -3,6 +3,7 @@
 #include <seccomp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 
 #include "common/file_io.h"
@@ -76,6 +77,52 @@ PathEntry workspace_relative_path(const YamlCursor& yaml, const YAML::Node& node
   std::string cleaned = clean_path(yaml, node, raw);
   if (cleaned == ".") yaml.fail(node, what + " must name a path inside the workspace, not '.'");
   return PathEntry{cleaned, yaml.where(node)};
+}
+
+// A read_write entry: a path, or {path: P, create: directory|file} for one airlock may create.
+PathEntry read_write_path(const YamlCursor& yaml, const YAML::Node& node) {
+  if (!node.IsMap()) return host_path(yaml, node, "read_write entry");
+  PathEntry entry;
+  bool has_path = false;
+  yaml.for_each_key(
+      node, "read_write entry", {"path", "create"},
+      [&](const std::string& key, const YAML::Node& value) {
+        if (key == "path") {
+          CreateMissing create = entry.create;
+          entry = host_path(yaml, value, "read_write path");
+          entry.create = create;
+          has_path = true;
+        } else {
+          std::string kind = yaml.string(value, "read_write create");
+          if (kind == "directory") {
+            entry.create = CreateMissing::directory;
+          } else if (kind == "file") {
+            entry.create = CreateMissing::file;
+          } else {
+            yaml.fail(value, "read_write create must be directory or file; got '" + kind + "'");
+          }
+        }
+      });
+  if (!has_path) yaml.fail(node, "read_write entry needs path: (and optionally create:)");
+  return entry;
+}
+
+// A credential's host: a plain name (no wildcard, no address), normalised like a rule's host.
+std::string credential_host(const YamlCursor& yaml, const YAML::Node& node, uint16_t* port) {
+  std::string text = yaml.string(node, "credential host");
+  const bool with_port = port != nullptr;
+  NetworkRuleParse parsed = parse_network_rule(with_port ? text : text + ":443");
+  if (!parsed.rule) yaml.fail(node, parsed.problem);
+  const std::string& host = parsed.rule->host;
+  const bool is_name = host.find_first_not_of("0123456789.") != std::string::npos &&
+                       host.find(':') == std::string::npos && host.find('/') == std::string::npos;
+  if (host.rfind("*.", 0) == 0 || !is_name) {
+    yaml.fail(node, "credential host '" + text +
+                        "' must be one exact name (no wildcard, no IP address): the real value "
+                        "is used only where the name is verified by TLS");
+  }
+  if (with_port) *port = parsed.rule->port;
+  return host;
 }
 
 void append_paths(const YamlCursor& yaml, const YAML::Node& node, const std::string& what,
@@ -154,6 +201,8 @@ class PolicyBuilder {
                                static_cast<int>(yaml_.unsigned_integer(value, "version", 1, 1));
                          } else if (key == "name") {
                            policy_.name = identity_name(value);
+                         } else if (key == "description") {
+                           policy_.description = yaml_.string(value, "description");
                          } else if (key == "workspace") {
                            std::string raw = yaml_.string(value, "workspace");
                            policy_.workspace = raw.front() == '/' || raw.front() == '~'
@@ -208,8 +257,10 @@ class PolicyBuilder {
                          FilesystemPolicy& fs = policy_.filesystem;
                          if (key == "read_only")
                            append_paths(yaml_, value, key, false, fs.read_only);
-                         if (key == "read_write")
-                           append_paths(yaml_, value, key, false, fs.read_write);
+                         if (key == "read_write") {
+                           for (const YAML::Node& item : yaml_.sequence(value, key))
+                             fs.read_write.push_back(read_write_path(yaml_, item));
+                         }
                          if (key == "hidden") append_paths(yaml_, value, key, false, fs.hidden);
                          if (key == "protect") append_paths(yaml_, value, key, true, fs.protect);
                        });
@@ -219,7 +270,8 @@ class PolicyBuilder {
     NetworkPolicy& network = policy_.network;
     yaml_.for_each_key(
         node, "network",
-        {"mode", "allow", "deny", "unix_sockets", "internal", "dns_upstream", "max_connections"},
+        {"mode", "allow", "deny", "unix_sockets", "internal", "dns_upstream", "max_connections",
+         "upstream_ca"},
         [&](const std::string& key, const YAML::Node& value) {
           if (key == "mode") {
             network.mode = network_mode(yaml_, value);
@@ -245,6 +297,9 @@ class PolicyBuilder {
           } else if (key == "max_connections") {
             network.max_connections = static_cast<uint32_t>(
                 yaml_.unsigned_integer(value, "network max_connections", 1, 1000000));
+          } else if (key == "upstream_ca") {
+            network.upstream_ca = host_path(yaml_, value, "network upstream_ca").path;
+            network.upstream_ca_where = yaml_.where(value);
           }
         });
   }
@@ -299,9 +354,12 @@ class PolicyBuilder {
   void apply_process(const YAML::Node& node) {
     ProcessPolicy& process = policy_.process;
     yaml_.for_each_key(
-        node, "process", {"syscalls", "max_memory_mb", "max_pids", "max_open_files", "timeout"},
+        node, "process",
+        {"syscalls", "env", "max_memory_mb", "max_pids", "max_open_files", "timeout"},
         [&](const std::string& key, const YAML::Node& value) {
-          if (key == "syscalls") {
+          if (key == "env") {
+            apply_environment(value);
+          } else if (key == "syscalls") {
             apply_syscalls(value, "process syscalls");
           } else if (key == "max_memory_mb") {
             process.max_memory_mb = yaml_.unsigned_integer(value, key, 16, 1ULL << 30);
@@ -320,23 +378,119 @@ class PolicyBuilder {
         });
   }
 
+  void apply_environment(const YAML::Node& node) {
+    EnvironmentPolicy& env = policy_.process.env;
+    yaml_.for_each_key(
+        node, "process env", {"pass", "set"}, [&](const std::string& key, const YAML::Node& value) {
+          if (key == "pass") {
+            for (const YAML::Node& item : yaml_.sequence(value, "process env pass"))
+              env.pass.push_back(variable_name(item, yaml_.string(item, "process env pass entry")));
+            return;
+          }
+          if (!value.IsMap()) yaml_.fail(value, "process env set must be a mapping of NAME: value");
+          for (const auto& pair : value) {
+            std::string name = variable_name(pair.first, yaml_.string(pair.first, "variable name"));
+            EnvironmentVariable variable{name, yaml_.string(pair.second, "variable value"),
+                                         yaml_.where(pair.first)};
+            std::erase_if(env.set, [&](const EnvironmentVariable& v) { return v.name == name; });
+            env.set.push_back(variable);
+          }
+        });
+  }
+
+  std::string variable_name(const YAML::Node& node, const std::string& name) {
+    const bool valid = !name.empty() && (std::isdigit(static_cast<unsigned char>(name[0])) == 0) &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                         return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+                       });
+    if (!valid) {
+      yaml_.fail(node, "'" + name + "' is not an environment variable name (letters, digits, _)");
+    }
+    return name;
+  }
+
   void apply_credentials(const YAML::Node& node) {
     for (const YAML::Node& item : yaml_.sequence(node, "credentials")) {
       CredentialRule rule;
       rule.where = yaml_.where(item);
-      yaml_.for_each_key(item, "credentials entry", {"name", "from", "hosts", "ttl"},
-                         [&](const std::string& key, const YAML::Node& value) {
-                           if (key == "name") rule.name = yaml_.string(value, "credential name");
-                           if (key == "from") rule.from = credential_source(value);
-                           if (key == "hosts")
-                             rule.hosts = yaml_.string_list(value, "credential hosts");
-                           if (key == "ttl")
-                             rule.ttl_seconds = yaml_.duration_seconds(value, "ttl");
-                         });
-      if (rule.name.empty() || rule.from.empty() || rule.hosts.empty()) {
-        yaml_.fail(item, "credentials entry needs name:, from: (env:VAR or file:PATH) and hosts:");
-      }
+      yaml_.for_each_key(
+          item, "credentials entry",
+          {"name", "type", "from", "hosts", "ttl", "max_uses", "endpoint", "host", "cert", "key",
+           "ca"},
+          [&](const std::string& key, const YAML::Node& value) {
+            if (key == "name") {
+              rule.name = variable_name(value, yaml_.string(value, "credential name"));
+            } else if (key == "type") {
+              std::string type = yaml_.string(value, "credential type");
+              if (type != "header" && type != "mtls")
+                yaml_.fail(value, "credential type must be header or mtls; got '" + type + "'");
+              rule.type = type == "mtls" ? CredentialType::mtls : CredentialType::header;
+            } else if (key == "from") {
+              rule.from = credential_source(value);
+            } else if (key == "hosts") {
+              for (const YAML::Node& host : yaml_.sequence(value, "credential hosts"))
+                rule.hosts.push_back(credential_host(yaml_, host, nullptr));
+            } else if (key == "ttl") {
+              rule.ttl_seconds = yaml_.duration_seconds(value, "ttl");
+            } else if (key == "max_uses") {
+              rule.max_uses = yaml_.unsigned_integer(value, "max_uses", 1, 1ULL << 40);
+            } else if (key == "endpoint") {
+              apply_endpoint(value, rule);
+            } else if (key == "host") {
+              rule.host = credential_host(yaml_, value, &rule.port);
+            } else {  // cert, key, ca
+              std::string path = host_path(yaml_, value, "credential " + key).path;
+              (key == "cert" ? rule.cert : key == "key" ? rule.key : rule.ca) = path;
+            }
+          });
+      check_credential(item, rule);
+      // A later policy's credential of the same name replaces the profile's.
+      std::erase_if(policy_.credentials,
+                    [&](const CredentialRule& other) { return other.name == rule.name; });
       policy_.credentials.push_back(rule);
+    }
+  }
+
+  // endpoint: VARIABLE, or {env: VARIABLE, path: /v1}
+  void apply_endpoint(const YAML::Node& value, CredentialRule& rule) {
+    if (!value.IsMap()) {
+      rule.endpoint_variable = variable_name(value, yaml_.string(value, "credential endpoint"));
+      return;
+    }
+    yaml_.for_each_key(value, "credential endpoint", {"env", "path"},
+                       [&](const std::string& key, const YAML::Node& part) {
+                         if (key == "env") {
+                           rule.endpoint_variable =
+                               variable_name(part, yaml_.string(part, "endpoint env"));
+                           return;
+                         }
+                         rule.endpoint_path = yaml_.string(part, "endpoint path");
+                         if (rule.endpoint_path.front() != '/' ||
+                             rule.endpoint_path.find_first_of(" ?#") != std::string::npos) {
+                           yaml_.fail(part, "endpoint path must start with / (e.g. /v1)");
+                         }
+                       });
+    if (rule.endpoint_variable.empty()) yaml_.fail(value, "credential endpoint needs env:");
+  }
+
+  void check_credential(const YAML::Node& item, const CredentialRule& rule) {
+    if (rule.name.empty()) yaml_.fail(item, "credentials entry needs name:");
+    if (rule.type == CredentialType::mtls) {
+      if (rule.host.empty() || rule.cert.empty() || rule.key.empty() || rule.ca.empty()) {
+        yaml_.fail(item, "an mtls credential needs host: NAME:PORT, cert:, key: and ca:");
+      }
+      if (!rule.from.empty() || !rule.hosts.empty() || !rule.endpoint_variable.empty()) {
+        yaml_.fail(item,
+                   "an mtls credential takes host:, cert:, key:, ca: (not from:, hosts: or "
+                   "endpoint:)");
+      }
+      return;
+    }
+    if (rule.from.empty() || rule.hosts.empty()) {
+      yaml_.fail(item, "credentials entry needs name:, from: (env:VAR or file:PATH) and hosts:");
+    }
+    if (!rule.host.empty() || !rule.cert.empty() || !rule.key.empty() || !rule.ca.empty()) {
+      yaml_.fail(item, "host:, cert:, key: and ca: belong to a credential of type: mtls");
     }
   }
 

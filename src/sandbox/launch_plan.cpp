@@ -1,5 +1,6 @@
 #include "sandbox/launch_plan.h"
 
+#include <fcntl.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -15,6 +16,9 @@
 #include <fmt/format.h>
 
 #include "common/errno_text.h"
+#include "common/file_io.h"
+#include "common/unique_fd.h"
+#include "credentials/secret_environment.h"
 #include "egress/sandbox_ports.h"
 #include "policy/policy_json.h"
 #include "seccomp/default_filter.h"
@@ -121,6 +125,19 @@ class PlanBuilder {
     for (const PathEntry& entry : policy.filesystem.read_write) {
       std::string path = expand_home(entry.path, plan_.home);
       struct stat info {};
+      if (::stat(path.c_str(), &info) != 0 && errno == ENOENT &&
+          entry.create != policy::CreateMissing::no) {
+        // An agent's own state (e.g. ~/.claude) on its first run: made by and for the caller.
+        const bool made =
+            entry.create == policy::CreateMissing::directory
+                ? ::mkdir(path.c_str(), 0700) == 0
+                : UniqueFd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600))
+                      .valid();
+        if (!made) {
+          return Error{entry.where.to_string() + ": cannot create read_write path " + path + ": " +
+                       errno_text(errno)};
+        }
+      }
       if (::stat(path.c_str(), &info) != 0) {
         return Error{entry.where.to_string() + ": read_write path " + path +
                      " cannot be used: " + errno_text(errno) + "; create it first or remove it"};
@@ -138,17 +155,24 @@ class PlanBuilder {
   }
 
   // Allowlist mode: the sandbox's resolver is airlock's DNS stub on its own loopback.
-  Status add_egress(const policy::Policy& policy) {
+  Status add_egress(const policy::Policy& policy, const CredentialView& credentials) {
     if (policy.network.mode != policy::NetworkMode::allowlist) return ok_status();
     plan_.egress.enabled = true;
+    plan_.egress.endpoint_ports = credentials.endpoint_ports;
     for (const policy::NetworkRule& rule : policy.network.allow) {
       if (rule.host != "localhost") continue;
-      if (egress::is_listener_port(rule.port)) {
+      const bool endpoint =
+          std::find(credentials.endpoint_ports.begin(), credentials.endpoint_ports.end(),
+                    rule.port) != credentials.endpoint_ports.end();
+      if (egress::is_listener_port(rule.port) || endpoint) {
         return Error{rule.where.to_string() + ": localhost:" + std::to_string(rule.port) +
                      " is where airlock's own proxy listens inside the sandbox; carry another "
                      "port"};
       }
       plan_.egress.host_loopback_ports.push_back(rule.port);
+    }
+    if (!credentials.ca_certificate_pem.empty()) {
+      if (Status bundle = add_trust_bundle(credentials.ca_certificate_pem); !bundle) return bundle;
     }
     // /etc/resolv.conf may be a symlink into /run (systemd-resolved, resolvconf): the generated
     // file goes where the link leads inside the view, on the sandbox's private /run.
@@ -166,6 +190,25 @@ class PlanBuilder {
                                         "its egress proxy\nnameserver 127.0.0.1\noptions "
                                         "edns0 trust-ad\n"),
                             "/newroot" + target, target, false, ""});
+    return ok_status();
+  }
+
+  // The host's system bundle plus the run CA, in place of the system bundle (read-only).
+  Status add_trust_bundle(const std::string& ca_pem) {
+    char resolved[PATH_MAX];
+    if (::realpath(kSystemCaBundle, resolved) == nullptr) {
+      return Error{std::string("cannot trust the run CA inside the sandbox: ") + kSystemCaBundle +
+                   ": " + errno_text(errno) + " (install ca-certificates)"};
+    }
+    Result<std::string> host_bundle = read_file(resolved);
+    if (!host_bundle) {
+      return Error{"cannot trust the run CA inside the sandbox: " + host_bundle.error().message};
+    }
+    std::string bundle = *host_bundle;
+    if (!bundle.empty() && bundle.back() != '\n') bundle += '\n';
+    bundle += ca_pem;
+    plan_.mounts.push_back(
+        {MountKind::file, bundle, "/newroot" + std::string(resolved), resolved, false, ""});
     return ok_status();
   }
 
@@ -310,6 +353,48 @@ void add_proxy_variables(std::vector<std::string>& environment) {
   }
 }
 
+// The caller's environment, less secret-looking names the policy does not pass and anything
+// airlock sets itself; then the policy's `process.env.set`, the credentials' placeholders and
+// endpoints, the CA variables when something is intercepted, and the proxy variables.
+void add_environment(const RunRequest& request, LaunchPlan& plan) {
+  const policy::EnvironmentPolicy& env = request.policy.process.env;
+  std::set<std::string> replaced;
+  for (const policy::EnvironmentVariable& variable : env.set) replaced.insert(variable.name);
+  for (const std::string& variable : request.credentials.environment)
+    replaced.insert(variable.substr(0, variable.find('=')));
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    std::string variable(*entry);
+    const std::string name = variable.substr(0, variable.find('='));
+    if (name.rfind("AIRLOCK_SANDBOX_", 0) == 0) continue;              // the supervisor sets these
+    if (plan.egress.enabled && is_proxy_variable(variable)) continue;  // ours replace them
+    if (replaced.count(name) != 0) continue;
+    if (credentials::looks_like_secret(name) &&
+        std::find(env.pass.begin(), env.pass.end(), name) == env.pass.end()) {
+      plan.dropped_variables.push_back(name);
+      continue;
+    }
+    plan.environment.push_back(variable);
+  }
+  for (const policy::EnvironmentVariable& variable : env.set)
+    plan.environment.push_back(variable.name + "=" + variable.value);
+  for (const std::string& variable : request.credentials.environment)
+    plan.environment.push_back(variable);
+  if (!request.credentials.ca_certificate_pem.empty()) {
+    // What runtimes read for extra or replacement roots: OpenSSL and curl, Node (and Bun),
+    // Python requests, git, Codex (rustls). All point at the combined bundle.
+    for (const char* name : {"SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE",
+                             "CURL_CA_BUNDLE", "GIT_SSL_CAINFO", "CODEX_CA_CERTIFICATE"}) {
+      std::erase_if(plan.environment, [&](const std::string& variable) {
+        return variable.rfind(std::string(name) + "=", 0) == 0;
+      });
+      plan.environment.push_back(std::string(name) + "=" + kSystemCaBundle);
+    }
+  }
+  plan.environment.push_back("AIRLOCK_SANDBOX_NAME=" + request.policy.name);
+  plan.environment.push_back("AIRLOCK_SANDBOX_ID=" + plan.sandbox_id);
+  if (plan.egress.enabled) add_proxy_variables(plan.environment);
+}
+
 }  // namespace
 
 Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
@@ -338,7 +423,8 @@ Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
   plan.sandbox_gid = plan.started_by_root ? kSandboxGid : ::getgid();
 
   if (Status status = builder.add_filesystem(request.policy); !status) return status.error();
-  if (Status status = builder.add_egress(request.policy); !status) return status.error();
+  if (Status status = builder.add_egress(request.policy, request.credentials); !status)
+    return status.error();
   builder.add_landlock_rules();
 
   const policy::ProcessPolicy& process = request.policy.process;
@@ -368,17 +454,11 @@ Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
   }
 
   plan.argv = request.argv;
+  add_environment(request, plan);
   std::string path_variable;
-  for (char** entry = environ; *entry != nullptr; ++entry) {
-    std::string variable(*entry);
-    if (variable.rfind("AIRLOCK_SANDBOX_", 0) == 0) continue;          // the supervisor sets these
-    if (plan.egress.enabled && is_proxy_variable(variable)) continue;  // ours replace them
+  for (const std::string& variable : plan.environment) {
     if (variable.rfind("PATH=", 0) == 0) path_variable = variable.substr(5);
-    plan.environment.push_back(variable);
   }
-  plan.environment.push_back("AIRLOCK_SANDBOX_NAME=" + request.policy.name);
-  plan.environment.push_back("AIRLOCK_SANDBOX_ID=" + plan.sandbox_id);
-  if (plan.egress.enabled) add_proxy_variables(plan.environment);
   plan.exec_candidates = exec_candidates(request.argv.front(), path_variable);
   return plan;
 }

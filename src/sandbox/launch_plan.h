@@ -48,6 +48,7 @@ struct LandlockRule {
 struct EgressPlan {
   bool enabled = false;
   std::vector<uint16_t> host_loopback_ports;  // localhost:PORT rules, carried to the host
+  std::vector<uint16_t> endpoint_ports;       // credentials' local endpoints, served by the proxy
 };
 
 struct LaunchPlan {
@@ -81,16 +82,31 @@ struct LaunchPlan {
   std::vector<std::string> argv;
   std::vector<std::string> exec_candidates;  // argv[0] resolved against PATH, tried in order
   std::vector<std::string> environment;
+  // Caller variables that looked like secrets and were not passed (names only, for stderr).
+  std::vector<std::string> dropped_variables;
 };
 
 inline constexpr uid_t kSandboxUid = 65534;  // "nobody": what a root-started agent runs as
 inline constexpr gid_t kSandboxGid = 65534;
 
+// What the run's credentials add to the sandbox (see credentials/ and intercept/).
+struct CredentialView {
+  std::vector<std::string> environment;  // NAME=placeholder, endpoint variables
+  std::vector<uint16_t> endpoint_ports;
+  // The run CA's certificate (PEM) when anything is intercepted: the sandbox's system bundle
+  // becomes the host's bundle plus this, and the usual CA variables point at it.
+  std::string ca_certificate_pem;
+};
+
 struct RunRequest {
   policy::Policy policy;
   std::optional<std::string> workspace_override;  // --workspace
   std::vector<std::string> argv;
+  CredentialView credentials;
 };
+
+// Where the sandbox's trust bundle lives inside (the host's system bundle path, replaced).
+inline constexpr const char* kSystemCaBundle = "/etc/ssl/certs/ca-certificates.crt";
 
 Result<LaunchPlan> make_launch_plan(const RunRequest& request);
 

@@ -245,8 +245,12 @@ class Supervision {
   // Routes, nftables capture and listeners inside the sandbox's network namespace, then the
   // proxy that serves them from here (the host namespace).
   Result<std::unique_ptr<egress::EgressProxy>> start_egress(pid_t child) {
-    Result<egress::SandboxListeners> listeners = egress::install_sandbox_capture(
-        child, !plan_.started_by_root, plan_.egress.host_loopback_ports);
+    // Local endpoints are captured like localhost:PORT rules; the proxy tells them apart.
+    std::vector<uint16_t> captured = plan_.egress.host_loopback_ports;
+    captured.insert(captured.end(), plan_.egress.endpoint_ports.begin(),
+                    plan_.egress.endpoint_ports.end());
+    Result<egress::SandboxListeners> listeners =
+        egress::install_sandbox_capture(child, !plan_.started_by_root, captured);
     if (!listeners) return listeners.error();
     // Thousands of tunnels need thousands of descriptors (the sandbox's own limit is separate).
     rlimit files{};
@@ -254,8 +258,9 @@ class Supervision {
       files.rlim_cur = files.rlim_max;
       ::setrlimit(RLIMIT_NOFILE, &files);
     }
-    Result<std::unique_ptr<egress::EgressProxy>> proxy = egress::EgressProxy::create(
-        std::move(listeners).value(), plan_.policy.network, audit_, child);
+    Result<std::unique_ptr<egress::EgressProxy>> proxy =
+        egress::EgressProxy::create(std::move(listeners).value(), plan_.policy.network, audit_,
+                                    child, options_.credentials, options_.interception);
     if (!proxy) return proxy.error();
     proxy.value()->start();
     return std::move(proxy).value();
@@ -406,6 +411,21 @@ class Supervision {
         {"degraded", layers.missing},
         {"protect_absent", plan_.protect_absent},
     };
+    // Names and bindings only: a credential's value is never written anywhere.
+    nlohmann::json credentials = nlohmann::json::array();
+    for (const policy::CredentialRule& rule : plan_.policy.credentials) {
+      if (rule.type == policy::CredentialType::mtls) {
+        credentials.push_back({{"name", rule.name},
+                               {"type", "mtls"},
+                               {"host", rule.host + ":" + std::to_string(rule.port)}});
+      } else {
+        credentials.push_back({{"name", rule.name},
+                               {"type", "header"},
+                               {"hosts", rule.hosts},
+                               {"endpoint", rule.endpoint_variable}});
+      }
+    }
+    fields["credentials"] = credentials;
     audit_.record("sandbox.start", fields);
   }
 

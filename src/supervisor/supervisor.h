@@ -6,12 +6,22 @@
 
 #include "sandbox/launch_plan.h"
 
+namespace airlock::credentials {
+class CredentialVault;
+}
+namespace airlock::intercept {
+struct Interception;
+}
+
 namespace airlock::supervisor {
 
 struct SupervisorOptions {
   bool allow_degraded = false;
   bool verbose = false;
   std::string audit_path;  // empty: no audit log
+  // The run's credentials, held here and handed to the egress proxy (null: none).
+  credentials::CredentialVault* credentials = nullptr;
+  intercept::Interception* interception = nullptr;
 };
 
 // Exit codes of airlock itself (the agent's own status passes through unchanged).

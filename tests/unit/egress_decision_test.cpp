@@ -128,13 +128,13 @@ std::string client_hello(const std::string& name) {
 
 TEST(DestinationFilter, TlsSniMustNameTheAllowedDestination) {
   std::string out;
-  DestinationFilter good({"api.example.test"}, 443, false);
+  DestinationFilter good({"api.example.test"}, 443, DestinationFilter::Kind::first_bytes);
   EXPECT_EQ(good.feed(client_hello("API.example.test."), out), ClientFilter::Verdict::pass_through);
   EXPECT_EQ(good.first_bytes().protocol, "tls");
   EXPECT_EQ(good.first_bytes().sni, "api.example.test");
   EXPECT_EQ(out, client_hello("API.example.test."));
 
-  DestinationFilter fronted({"api.example.test"}, 443, false);
+  DestinationFilter fronted({"api.example.test"}, 443, DestinationFilter::Kind::first_bytes);
   out.clear();
   EXPECT_EQ(fronted.feed(client_hello("evil.example.test"), out), ClientFilter::Verdict::deny);
   EXPECT_THAT(fronted.denial(), HasSubstr("evil.example.test"));
@@ -143,7 +143,7 @@ TEST(DestinationFilter, TlsSniMustNameTheAllowedDestination) {
 
 TEST(DestinationFilter, HelloSplitAcrossReadsIsHeldUntilComplete) {
   const std::string hello = client_hello("api.example.test");
-  DestinationFilter filter({"api.example.test"}, 443, false);
+  DestinationFilter filter({"api.example.test"}, 443, DestinationFilter::Kind::first_bytes);
   std::string out;
   EXPECT_EQ(filter.feed(hello.substr(0, 7), out), ClientFilter::Verdict::forward);
   EXPECT_TRUE(out.empty());
@@ -152,7 +152,7 @@ TEST(DestinationFilter, HelloSplitAcrossReadsIsHeldUntilComplete) {
 }
 
 TEST(DestinationFilter, EveryKeepAliveRequestNeedsTheSameHost) {
-  DestinationFilter filter({"api.example.test"}, 80, false);
+  DestinationFilter filter({"api.example.test"}, 80, DestinationFilter::Kind::first_bytes);
   std::string out;
   EXPECT_EQ(filter.feed("GET / HTTP/1.1\r\nHost: api.example.test\r\n\r\n", out),
             ClientFilter::Verdict::forward);
@@ -165,26 +165,26 @@ TEST(DestinationFilter, EveryKeepAliveRequestNeedsTheSameHost) {
 }
 
 TEST(DestinationFilter, ExplicitHostPortMustBeTheDestinationPort) {
-  DestinationFilter filter({"api.example.test"}, 80, false);
+  DestinationFilter filter({"api.example.test"}, 80, DestinationFilter::Kind::first_bytes);
   std::string out;
   EXPECT_EQ(filter.feed("GET / HTTP/1.1\r\nHost: api.example.test:8080\r\n\r\n", out),
             ClientFilter::Verdict::deny);
 }
 
 TEST(DestinationFilter, OpaqueProtocolsPassAndNearMissHttpDoesNot) {
-  DestinationFilter opaque({"db.example.test"}, 5432, false);
+  DestinationFilter opaque({"db.example.test"}, 5432, DestinationFilter::Kind::first_bytes);
   std::string out;
   const std::string startup("\x00\x00\x00\x08\x04\xd2\x16\x2f", 8);  // postgres SSLRequest
   EXPECT_EQ(opaque.feed(startup, out), ClientFilter::Verdict::pass_through);
   EXPECT_EQ(opaque.first_bytes().protocol, "opaque");
-  DestinationFilter bare_lf({"api.example.test"}, 80, false);
+  DestinationFilter bare_lf({"api.example.test"}, 80, DestinationFilter::Kind::first_bytes);
   out.clear();
   EXPECT_EQ(bare_lf.feed("GET / HTTP/1.1\nHost: evil.example.test\n\n", out),
             ClientFilter::Verdict::deny);
 }
 
 TEST(DestinationFilter, ForwardProxyRewritesEveryHeadForTheOrigin) {
-  DestinationFilter filter({"api.example.test"}, 80, true);
+  DestinationFilter filter({"api.example.test"}, 80, DestinationFilter::Kind::forward_proxy);
   std::string out;
   const std::string first =
       "POST http://api.example.test/upload HTTP/1.1\r\nHost: api.example.test\r\n"
@@ -207,18 +207,18 @@ TEST(DestinationFilter, AnEmptyLineOrALowerCaseMethodCannotHideARequest) {
   for (const char* bytes : {"\r\nGET /x HTTP/1.1\r\nHost: other.example.test\r\n\r\n",
                             "\nGET /x HTTP/1.1\r\nHost: other.example.test\r\n\r\n",
                             "get /x HTTP/1.1\r\nHost: other.example.test\r\n\r\n"}) {
-    DestinationFilter filter({"api.example.test"}, 80, false);
+    DestinationFilter filter({"api.example.test"}, 80, DestinationFilter::Kind::first_bytes);
     std::string out;
     EXPECT_EQ(filter.feed(bytes, out), ClientFilter::Verdict::deny) << bytes;
     EXPECT_TRUE(out.empty()) << bytes;
   }
   // A short client-first message is not held back waiting to look like HTTP.
-  DestinationFilter ping({"echo.example.test"}, 7, false);
+  DestinationFilter ping({"echo.example.test"}, 7, DestinationFilter::Kind::first_bytes);
   std::string echoed;
   EXPECT_EQ(ping.feed("ping", echoed), ClientFilter::Verdict::pass_through);
   EXPECT_EQ(echoed, "ping");
   // An opaque protocol whose first line merely starts with a token is still opaque.
-  DestinationFilter ssh({"git.example.test"}, 22, false);
+  DestinationFilter ssh({"git.example.test"}, 22, DestinationFilter::Kind::first_bytes);
   std::string out;
   EXPECT_EQ(ssh.feed("SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n", out),
             ClientFilter::Verdict::pass_through);

@@ -1,0 +1,107 @@
+// One side of an intercepted connection as the relay sees it: raw bytes from and to a socket on
+// one face, plaintext on the other. TlsChannel encrypts (OpenSSL over memory BIOs, so the relay
+// owns every read and write and bytes read before the handshake can be fed in); PlainChannel
+// passes bytes as they are (a local endpoint, an mTLS credential's plain-TCP client).
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/result.h"
+
+namespace airlock::intercept {
+
+class RunCa;
+
+class Channel {
+ public:
+  enum class State { open, closed, failed };
+  virtual ~Channel() = default;
+  virtual void put_raw(std::string_view bytes) = 0;  // read from the socket
+  // Advances the handshake, encrypts what write_plain() queued and appends arrived plaintext to
+  // `plain`. closed: the peer ended the stream cleanly (TLS close_notify); failed: see error().
+  virtual State pump(std::string& plain) = 0;
+  virtual void write_plain(std::string_view bytes) = 0;
+  virtual void take_raw(std::string& out) = 0;  // to write to the socket
+  virtual void close() = 0;                     // close_notify for TLS
+  virtual bool ready() const = 0;               // handshake done (always, for plain)
+  virtual const std::string& error() const = 0;
+};
+
+class PlainChannel final : public Channel {
+ public:
+  void put_raw(std::string_view bytes) override { in_.append(bytes); }
+  State pump(std::string& plain) override;
+  void write_plain(std::string_view bytes) override { out_.append(bytes); }
+  void take_raw(std::string& out) override;
+  void close() override {}
+  bool ready() const override { return true; }
+  const std::string& error() const override { return error_; }
+
+ private:
+  std::string in_, out_, error_;
+};
+
+class TlsChannel final : public Channel {
+ public:
+  // The sandbox's side: airlock is the server, with a leaf from `ca` for the SNI name, which
+  // must be one of `names` (no SNI: `default_name`). Offers HTTP/1.1 only in ALPN.
+  static Result<std::unique_ptr<TlsChannel>> server(SSL_CTX* context, RunCa& ca,
+                                                    std::vector<std::string> names,
+                                                    std::string default_name);
+  // The upstream side: airlock is the client, verifying `host` (SNI and certificate name).
+  static Result<std::unique_ptr<TlsChannel>> client(SSL_CTX* context, const std::string& host);
+  ~TlsChannel() override;
+
+  void put_raw(std::string_view bytes) override;
+  State pump(std::string& plain) override;
+  void write_plain(std::string_view bytes) override { pending_plain_.append(bytes); }
+  void take_raw(std::string& out) override;
+  void close() override;
+  bool ready() const override { return handshake_done_; }
+  const std::string& error() const override { return error_; }
+  const std::string& server_name() const { return server_name_; }
+
+  // For the SNI callback (run_ca leaf selection).
+  static int on_server_name(SSL* ssl, int* alert, void* argument);
+
+ private:
+  TlsChannel() = default;
+  State fail(const std::string& what, int ssl_error);
+
+  SSL* ssl_ = nullptr;
+  BIO* in_ = nullptr;   // owned by ssl_
+  BIO* out_ = nullptr;  // owned by ssl_
+  bool handshake_done_ = false;
+  bool closed_ = false;
+  std::string pending_plain_;
+  std::string error_;
+  // server side
+  RunCa* ca_ = nullptr;
+  std::vector<std::string> names_;
+  std::string default_name_;
+  std::string server_name_;
+};
+
+// The contexts of one run: one server context for the sandbox's side, one client context for
+// upstreams (the host's trust store plus network.upstream_ca), and one per mTLS credential.
+struct TlsContexts {
+  struct Free {
+    void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
+  };
+  using ContextPtr = std::unique_ptr<SSL_CTX, Free>;
+  ContextPtr server;
+  ContextPtr upstream;
+};
+
+Result<TlsContexts> make_tls_contexts(const std::optional<std::string>& upstream_ca);
+// A client context that presents `cert`/`key` and trusts only `ca` (an mTLS credential).
+Result<TlsContexts::ContextPtr> make_mtls_context(const std::string& cert, const std::string& key,
+                                                  const std::string& ca);
+
+}  // namespace airlock::intercept

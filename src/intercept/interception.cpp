@@ -1,0 +1,24 @@
+#include "intercept/interception.h"
+
+namespace airlock::intercept {
+
+Result<std::unique_ptr<Interception>> Interception::create(
+    const credentials::CredentialVault& vault, const std::optional<std::string>& upstream_ca,
+    const std::string& label) {
+  auto interception = std::make_unique<Interception>();
+  Result<std::unique_ptr<RunCa>> ca = RunCa::create(label);
+  if (!ca) return ca.error();
+  interception->ca = std::move(ca).value();
+  Result<TlsContexts> contexts = make_tls_contexts(upstream_ca);
+  if (!contexts) return contexts.error();
+  interception->contexts = std::move(contexts).value();
+  for (const credentials::MtlsCredential& credential : vault.mtls_credentials()) {
+    Result<TlsContexts::ContextPtr> context =
+        make_mtls_context(credential.cert, credential.key, credential.ca);
+    if (!context) return Error{"credential " + credential.name + ": " + context.error().message};
+    interception->mtls.emplace(credential.name, std::move(context).value());
+  }
+  return interception;
+}
+
+}  // namespace airlock::intercept
