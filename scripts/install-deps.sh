@@ -1,7 +1,7 @@
-#!/ usr / bin / env bash
-#Installs the Debian 12 packages airlock needs, only those missing.Usage:
-#scripts / install - deps.sh build + run dependencies
-#scripts / install - deps.sh-- test also what the test suite, fuzzers and benchmarks use
+#!/usr/bin/env bash
+# Installs the Debian 12 packages airlock needs, only those missing. Usage:
+#   scripts/install-deps.sh          build + run dependencies
+#   scripts/install-deps.sh --test   also what the test suite, fuzzers and benchmarks use
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config   # toolchain
