@@ -58,6 +58,22 @@ void print_capability_table(const policy::Policy& policy) {
   row("processes", process.max_pids ? std::to_string(*process.max_pids) : "unlimited");
   row("open files", process.max_open_files ? std::to_string(*process.max_open_files) : "inherited");
   row("timeout", process.timeout_seconds ? fmt::format("{}s", *process.timeout_seconds) : "none");
+  for (const policy::CredentialRule& rule : policy.credentials) {
+    if (rule.type == policy::CredentialType::mtls) {
+      row("credential", fmt::format("{}: client certificate for {}:{} (mTLS; verified with {})",
+                                    rule.name, rule.host, rule.port, rule.ca));
+    } else {
+      row("credential", fmt::format("{}: placeholder inside; real value ({}) only for {}{}",
+                                    rule.name, rule.from, fmt::join(rule.hosts, " "),
+                                    rule.endpoint_variable.empty()
+                                        ? " (TLS interception)"
+                                        : " (local endpoint " + rule.endpoint_variable + ")"));
+    }
+  }
+  if (!process.env.pass.empty())
+    row("env passed", fmt::format("{}", fmt::join(process.env.pass, " ")));
+  for (const policy::EnvironmentVariable& variable : process.env.set)
+    row("env set", variable.name + "=" + variable.value);
   row("capabilities", "none; no_new_privs; new user namespace");
   row("audit", policy.audit_path.value_or("off (use --audit FILE)"));
 }

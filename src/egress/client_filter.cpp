@@ -183,7 +183,7 @@ ClientFilter::Verdict DestinationFilter::feed_http(std::string_view in, std::str
         return deny(refusal->reason);
       }
     }
-    rewritten.append(head_for_origin(fed.heads[i]));
+    rewritten.append(head_for_origin(fed.heads[i], intercepted_));
     position = fed.head_ends[i];
   }
   if (upgrade) {

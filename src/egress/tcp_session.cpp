@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -526,6 +527,11 @@ void TcpSession::on_connected() {
   } else if (via_ == Via::socks5) {
     to_client = bytes_of(socks5_reply_bytes(socks5_reply::succeeded));
   }
+  // The name the client asked for in its SNI, when the address was given out for several.
+  if (filter_ != nullptr && filter_->first_bytes().sni &&
+      std::find(names_.begin(), names_.end(), *filter_->first_bytes().sni) != names_.end()) {
+    host_ = *filter_->first_bytes().sni;
+  }
   if (should_intercept()) {
     start_interception(std::move(to_client));
     return;
@@ -590,7 +596,7 @@ void TcpSession::start_interception(std::string to_client) {
     sides.client = std::make_unique<intercept::PlainChannel>();
   } else {
     Result<std::unique_ptr<intercept::TlsChannel>> server =
-        intercept::TlsChannel::server(tls.contexts.server.get(), *tls.ca, names_, host_);
+        intercept::TlsChannel::server(tls.contexts.server.get(), *tls.ca, {host_}, host_);
     if (!server) {
       fail_upstream(server.error().message);
       return;
@@ -602,8 +608,9 @@ void TcpSession::start_interception(std::string to_client) {
         vault, context_.audit, host_, true, endpoint_ != nullptr ? host_ : "",
         [this] { return client_process(context_, peer_); });
     // At an endpoint the client names 127.0.0.1:PORT; the hook sends the credential's host.
+    // Only the bound name: a leaf is never made, nor a request sent, for another name.
     sides.filter = std::make_unique<DestinationFilter>(
-        endpoint_ != nullptr ? std::vector<std::string>{} : names_,
+        endpoint_ != nullptr ? std::vector<std::string>{} : std::vector<std::string>{host_},
         endpoint_ != nullptr ? endpoint_port_ : port_, DestinationFilter::Kind::intercepted,
         hook_.get());
     sides.redactions = vault.redactions();

@@ -106,10 +106,11 @@ void InterceptRelay::move_up(const std::string& plain) {
   std::string out;
   if (filter->feed(plain, out) == egress::ClientFilter::Verdict::deny) {
     totals_.denied_by_filter = true;
+    // The answer is encrypted first, then the close_notify after it.
     sides_.client->write_plain(filter->denial_answer());
-    sides_.client->close();
     std::string ignored;
     sides_.client->pump(ignored);
+    sides_.client->close();
     sides_.client->take_raw(client_.outgoing);
     write_socket(client_);  // best effort: the answer fits a fresh socket's buffer
     finish("filter: " + filter->denial(), false);

@@ -193,8 +193,8 @@ class PolicyBuilder {
 
   void apply_v1(const YAML::Node& root) {
     yaml_.for_each_key(root, "the policy",
-                       {"version", "name", "extends", "workspace", "filesystem", "network",
-                        "publish", "process", "credentials", "audit"},
+                       {"version", "name", "description", "extends", "workspace", "filesystem",
+                        "network", "publish", "process", "credentials", "audit"},
                        [&](const std::string& key, const YAML::Node& value) {
                          if (key == "version") {
                            policy_.version =

@@ -462,7 +462,7 @@ HttpRequestParse parse_http_request_head(std::string_view data, size_t max_head_
   return parse;
 }
 
-std::string head_for_origin(const HttpRequestHead& head) {
+std::string head_for_origin(const HttpRequestHead& head, bool keep_upgrade) {
   std::string target = head.target;
   if (head.form == RequestTargetForm::absolute) {
     const size_t authority = target.find("://") + 3;
@@ -480,7 +480,7 @@ std::string head_for_origin(const HttpRequestHead& head) {
     bool drop = false;
     for (std::string_view proxy_only : kProxyOnly) drop = drop || name == proxy_only;
     for (const std::string& option : listed) drop = drop || name == option;
-    if (drop) continue;
+    if (drop && !(keep_upgrade && name == "upgrade")) continue;
     out += header.name;
     out += header.value.empty() ? ":" : ": ";
     out += header.value;

@@ -61,7 +61,9 @@ HttpRequestParse parse_http_request_head(std::string_view data, size_t max_head_
 // URL, "/" if empty), Proxy-Authorization, Proxy-Connection, Proxy-Authenticate and any header
 // listed in Connection removed, a Host added from the URL when an HTTP/1.0 absolute-form request
 // had none; every other header in order as "name: value" with CRLF line endings.
-std::string head_for_origin(const HttpRequestHead& head);
+// `keep_upgrade`: an Upgrade header stays even when Connection lists it (a WebSocket request on an
+// intercepted connection, where airlock relays the upgraded stream itself).
+std::string head_for_origin(const HttpRequestHead& head, bool keep_upgrade = false);
 
 // "host", "host:port", "[v6]" or "[v6]:port" -> (host without brackets, port or default_port).
 // *ok (when not null) says whether `authority` was one of these: a host of letters, digits,

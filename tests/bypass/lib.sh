@@ -86,8 +86,10 @@ sandbox() {
   status=$?
   [ $((SECONDS - before)) -lt 5 ] || echo "# sandbox $name took $((SECONDS - before)) s"
 }
+# SANDBOX_ENV: extra NAME=VALUE words for the caller's environment (e.g. a credential's value).
+SANDBOX_ENV=()
 as_user_env() {
-  as_user env -i PATH=/usr/bin:/bin HOME="$scratch/home" LANG=C.UTF-8 TERM=dumb "$@"
+  as_user env -i PATH=/usr/bin:/bin HOME="$scratch/home" LANG=C.UTF-8 TERM=dumb "${SANDBOX_ENV[@]}" "$@"
 }
 
 # ---- checks ------------------------------------------------------------------------------------

@@ -725,8 +725,102 @@ expect_audit event=egress.decision decision=deny via=socks5 'reason~max_connecti
 expect_audit event=egress.decision decision=deny via=transparent 'reason~max_connections'
 end
 
-# ---- 12. credentials -------------------------------------------------------------------------------
-skip "credentials not implemented"
+# ---- 12-15. credentials: the real value stays in the proxy ---------------------------------------------
+# Three credentials, their values only in the caller's environment: KEY for api.example.test,
+# OTHER for other.example.test (so that host is intercepted too), ONCE with max_uses 1, SHORT with
+# a 2 s ttl. The origin's default page echoes the request head it received.
+REAL_KEY="sk-test-real-$RUN-0123456789abcdefghijklmnop"
+REAL_OTHER="sk-other-real-$RUN-0123456789abcdefghijklmno"
+REAL_ONCE="sk-once-real-$RUN-0123456789abcdefghijklmnop"
+REAL_SHORT="sk-short-real-$RUN-0123456789abcdefghijklmno"
+CRED_POLICY=$(policy credentials "version: 1
+name: bypass-credentials
+network:
+  mode: allowlist
+  allow: [api.example.test:443, api.example.test:80, other.example.test:443, a.cdn.example.test:443]
+  dns_upstream: 127.0.0.1:5353
+  upstream_ca: $WORLD_STATE/ca.crt
+credentials:
+  - {name: KEY, from: env:KEY, hosts: [api.example.test]}
+  - {name: OTHER, from: env:OTHER, hosts: [other.example.test]}
+  - {name: ONCE, from: env:ONCE, hosts: [api.example.test], max_uses: 1}
+  - {name: SHORT, from: env:SHORT, hosts: [api.example.test], ttl: 2s}
+")
+inner credentials << 'EOF_'
+i() { timeout 10 curl -sS --max-time 8 --noproxy '*' "$@"; }  # transparent, system bundle
+echo "== env"; printenv KEY
+echo "== bound"; i -H "x-api-key: $KEY" "https://api.example.test/cr1-$RUN?key=$KEY"
+echo "== bound-proxy"; timeout 10 curl -sS --max-time 8 -H "Authorization: Bearer $KEY" "https://api.example.test/cr2-$RUN"
+echo "== unbound"; i -sS -i -H "x-api-key: $KEY" "https://other.example.test/cr3-$RUN"; echo "exit=$?"
+echo "== plain"; timeout 10 curl -sS -i --max-time 8 -H "x-api-key: $KEY" "http://api.example.test/cr4-$RUN"; echo "exit=$?"
+echo "== plain-transparent"; i -i -H "x-api-key: $KEY" "http://api.example.test/cr5-$RUN"; echo "exit=$?"
+echo "== once-1"; i -o /dev/null -w 'code=%{http_code}\n' -H "x-api-key: $ONCE" "https://api.example.test/cr6-$RUN"
+echo "== once-2"; i -i -H "x-api-key: $ONCE" "https://api.example.test/cr7-$RUN" | head -2
+sleep 2.5
+echo "== short"; i -i -H "x-api-key: $SHORT" "https://api.example.test/cr8-$RUN" | head -2
+issuer() { echo | timeout 10 openssl s_client -connect "$1:443" -servername "$1" 2> /dev/null | openssl x509 -noout -issuer; }
+echo "== not-bound-tls"; issuer a.cdn.example.test
+echo "== bound-tls"; issuer api.example.test
+echo "== smuggle"; printf 'POST /cr9-%s HTTP/1.1\r\nHost: api.example.test\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX' "$RUN" | timeout 10 openssl s_client -quiet -connect api.example.test:443 -servername api.example.test 2>/dev/null | head -1; echo "done"
+echo "== second-host"; printf 'GET /cr10-%s HTTP/1.1\r\nHost: api.example.test\r\n\r\n' "$RUN" > two.txt; printf 'GET /cr11-%s HTTP/1.1\r\nHost: other.example.test\r\nx-api-key: %s\r\n\r\n' "$RUN" "$KEY" >> two.txt
+timeout 10 openssl s_client -quiet -connect api.example.test:443 -servername api.example.test < two.txt 2>/dev/null | head -1; echo "done"
+echo "== files"; grep -rls -- "-real-$RUN" /etc /tmp /run "$HOME" . 2>/dev/null | head -3; echo "searched"
+EOF_
+mark_logs
+SANDBOX_ENV=(KEY="$REAL_KEY" OTHER="$REAL_OTHER" ONCE="$REAL_ONCE" SHORT="$REAL_SHORT")
+sandbox credentials --policy "$CRED_POLICY" -- sh credentials.sh "$RUN"
+SANDBOX_ENV=()
+begin "13 the sandbox sees a placeholder of the same shape, and the origin the real value"
+expect_section env "^sk-test-real-[A-Za-z0-9]{30}" "the variable does not keep the value's prefix and length"
+expect_not_out "real-$RUN-0123456789" "a real value appears inside the sandbox (output)"
+expect_log origin "cr1-$RUN\\?key=$REAL_KEY HTTP/1.1.*x-api-key: $REAL_KEY" "the origin did not get the real value in the header and the query"
+expect_log origin "cr2-$RUN HTTP/1.1.*Authorization: Bearer $REAL_KEY" "the origin did not get the real value through CONNECT"
+expect_audit event=credential.use credential=KEY host=api.example.test method=GET path=/cr1-$RUN
+expect_audit event=credential.use credential=KEY host=api.example.test path=/cr2-$RUN
+expect_audit event=sandbox.start 'credentials~KEY'
+end
+begin "13 a response that echoes the request head carries the placeholder back, never the value"
+expect_section bound "x-api-key: sk-test-real-[A-Za-z0-9]{30}" "the echo lost the header"
+expect_section bound "origin https received" "the echo did not arrive"
+end
+begin "12 the placeholder sent to a host it is not bound to is refused (403) and audited with the process"
+expect_section unbound "^HTTP/1.1 403" "not answered 403"
+expect_section unbound "X-Airlock-Reason: .*not bound" "no reason"
+expect_not_log origin "cr3-$RUN" "the request reached the origin"
+expect_audit event=credential.misuse credential=KEY host=other.example.test process.exe=/usr/bin/curl
+end
+begin "12 the placeholder in plain HTTP (proxy and transparent) is refused, never substituted"
+expect_section plain "^HTTP/1.1 403" "absolute-form through the proxy not answered 403"
+expect_section plain-transparent "^HTTP/1.1 403" "transparent plain HTTP not answered 403"
+expect_not_log origin "cr[45]-$RUN" "a request reached the origin"
+expect_audit --count 2 event=credential.misuse credential=KEY host=api.example.test 'reason~does not re-originate'
+end
+begin "15 max_uses 1: the second use is refused and audited as expired"
+expect_section once-1 "code=200" "the first use failed"
+expect_section once-2 "^HTTP/1.1 403" "the second use was not refused"
+expect_not_log origin "cr7-$RUN" "the second use reached the origin"
+expect_audit event=credential.expired credential=ONCE 'reason~max_uses'
+end
+begin "15 ttl 2s: a use after it is refused and audited as expired"
+expect_section short "^HTTP/1.1 403" "the expired placeholder was not refused"
+expect_not_log origin "cr8-$RUN" "the expired use reached the origin"
+expect_audit event=credential.expired credential=SHORT 'reason~ttl'
+end
+begin "14 only bound hosts are intercepted: another host's certificate is its own"
+expect_section not-bound-tls "airlock bypass test CA" "a.cdn.example.test was intercepted"
+expect_section bound-tls "airlock run CA" "api.example.test was not intercepted by the run CA"
+end
+begin "14 inside an intercepted connection: smuggling (CL+TE) and a second Host are refused"
+expect_not_log origin "cr9-$RUN" "the smuggled request reached the origin"
+expect_not_log origin "cr1[01]-$RUN" "a pipelined request with another Host reached the origin"
+expect_audit event=egress.decision decision=deny host=api.example.test 'reason~Content-Length together with Transfer-Encoding'
+expect_audit event=egress.decision decision=deny host=api.example.test 'reason~other.example.test:443 on a connection allowed for another destination'
+end
+begin "13 no file the sandbox can see, no audit line and no stderr line holds a real value"
+expect_section files "^searched$" "the search did not run"
+expect_not_out "^\\./|^/(etc|tmp|run)" "a file inside holds a real value"
+if grep -q -- "-real-$RUN-0123" "$audit"; then problem "the audit log holds a real value"; fi
+end
 
 echo "# run time $(( $(date +%s) - started )) s"
 finish

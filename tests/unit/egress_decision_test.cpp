@@ -224,6 +224,63 @@ TEST(DestinationFilter, AnEmptyLineOrALowerCaseMethodCannotHideARequest) {
             ClientFilter::Verdict::pass_through);
 }
 
+// A hook that rewrites one header and refuses requests for /forbidden, like the credential hook.
+class MarkingHook final : public RequestHeadHook {
+ public:
+  std::optional<Refusal> on_head(HttpRequestHead& head) override {
+    ++heads;
+    if (head.target == "/forbidden") return Refusal{403, "refused by the hook"};
+    for (HttpHeader& header : head.headers) {
+      if (equals_ignoring_case(header.name, "x-api-key")) header.value = "REAL";
+    }
+    return std::nullopt;
+  }
+  int heads = 0;
+};
+
+TEST(DestinationFilter, InterceptedHeadsGoThroughTheHookAndAreAnsweredWhenRefused) {
+  MarkingHook hook;
+  DestinationFilter filter({"api.example.test"}, 443, DestinationFilter::Kind::intercepted, &hook);
+  std::string out;
+  const std::string request =
+      "POST /v1 HTTP/1.1\r\nHost: api.example.test\r\nx-api-key: PLACE\r\n"
+      "Content-Length: 3\r\n\r\nabc";
+  for (char c : request) {  // one byte at a time: the head leaves only once whole
+    ASSERT_EQ(filter.feed(std::string_view(&c, 1), out), ClientFilter::Verdict::forward);
+  }
+  EXPECT_EQ(out,
+            "POST /v1 HTTP/1.1\r\nHost: api.example.test\r\nx-api-key: REAL\r\n"
+            "Content-Length: 3\r\n\r\nabc");
+  out.clear();
+  EXPECT_EQ(filter.feed("GET /forbidden HTTP/1.1\r\nHost: api.example.test\r\n\r\n", out),
+            ClientFilter::Verdict::deny);
+  EXPECT_TRUE(out.empty());
+  EXPECT_THAT(filter.denial_answer(), ::testing::StartsWith("HTTP/1.1 403 Forbidden\r\n"));
+  EXPECT_THAT(filter.denial_answer(), HasSubstr("X-Airlock-Reason: refused by the hook"));
+  EXPECT_EQ(hook.heads, 2);
+}
+
+TEST(DestinationFilter, InterceptedUpgradeKeepsTheBytesAfterItForTheRelayToHold) {
+  MarkingHook hook;
+  DestinationFilter filter({"api.example.test"}, 443, DestinationFilter::Kind::intercepted, &hook);
+  std::string out;
+  const std::string upgrade =
+      "GET /v1/responses HTTP/1.1\r\nHost: api.example.test\r\nConnection: Upgrade\r\n"
+      "Upgrade: websocket\r\n\r\n";
+  // A request smuggled behind the upgrade is not HTTP the filter reads: the relay holds it until
+  // the origin answers 101, and drops the connection otherwise.
+  const std::string behind = "GET / HTTP/1.1\r\nHost: other.example.test\r\n\r\n";
+  EXPECT_EQ(filter.feed(upgrade + behind, out), ClientFilter::Verdict::pass_through);
+  EXPECT_TRUE(filter.upgraded());
+  EXPECT_THAT(out, ::testing::EndsWith("Upgrade: websocket\r\n\r\n"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("other.example.test")));
+  EXPECT_EQ(filter.take_after_upgrade(), behind);
+  // Without interception (plain HTTP) nothing changes: the bytes after it are HTTP to check.
+  DestinationFilter plain({"api.example.test"}, 80, DestinationFilter::Kind::first_bytes);
+  std::string plain_out;
+  EXPECT_EQ(plain.feed(upgrade + behind, plain_out), ClientFilter::Verdict::deny);
+}
+
 TEST(CaptureRuleset, RedirectsTcpAndDnsAndDropsTheRest) {
   std::string ruleset = capture_ruleset({5432, 6379});
   EXPECT_THAT(ruleset, HasSubstr("th dport 53 redirect to :53"));

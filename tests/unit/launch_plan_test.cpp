@@ -84,7 +84,7 @@ class LaunchPlanTest : public ::testing::Test {
 
   Result<LaunchPlan> plan(const policy::Policy& policy, std::optional<std::string> workspace,
                           std::vector<std::string> argv = {"true"}) {
-    return make_launch_plan(RunRequest{policy, std::move(workspace), std::move(argv)});
+    return make_launch_plan(RunRequest{policy, std::move(workspace), std::move(argv), {}});
   }
   Result<LaunchPlan> plan_default() { return plan(default_policy_, workspace_); }
 
@@ -450,6 +450,57 @@ TEST_F(LaunchPlanTest, EnvironmentCarriesTheSandboxIdentityAndNoSpoofedOne) {
   EXPECT_THAT(first->environment, Contains("AIRLOCK_SANDBOX_NAME=default"));
   EXPECT_THAT(first->environment, Contains("HOME=" + home_));
   EXPECT_THAT(first->policy_sha256, ::testing::MatchesRegex("[0-9a-f]{64}"));
+}
+
+TEST_F(LaunchPlanTest, SecretLookingVariablesStayOutUnlessPassedAndSetOnesWin) {
+  SavedVariable key("ANTHROPIC_API_KEY"), token("GITHUB_TOKEN"), editor("EDITOR");
+  ASSERT_EQ(::setenv("ANTHROPIC_API_KEY", "sk-ant-real", 1), 0);
+  ASSERT_EQ(::setenv("GITHUB_TOKEN", "ghp_real", 1), 0);
+  ASSERT_EQ(::setenv("EDITOR", "vi", 1), 0);
+  policy::Policy policy = load(
+      "version: 1\nname: t\nprocess:\n  env:\n    pass: [GITHUB_TOKEN]\n"
+      "    set: {EDITOR: nano, DISABLE_TELEMETRY: \"1\"}\n");
+  Result<LaunchPlan> result = plan(policy, workspace_);
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_THAT(result->dropped_variables, Contains("ANTHROPIC_API_KEY"));
+  EXPECT_THAT(result->dropped_variables, Not(Contains("GITHUB_TOKEN")));
+  EXPECT_THAT(result->environment, Not(Contains("ANTHROPIC_API_KEY=sk-ant-real")));
+  EXPECT_THAT(result->environment, Contains("GITHUB_TOKEN=ghp_real"));
+  EXPECT_THAT(result->environment, Contains("EDITOR=nano"));
+  EXPECT_THAT(result->environment, Not(Contains("EDITOR=vi")));
+  EXPECT_THAT(result->environment, Contains("DISABLE_TELEMETRY=1"));
+}
+
+TEST_F(LaunchPlanTest, CredentialsGivePlaceholdersEndpointsAndTheTrustBundle) {
+  policy::Policy policy = load("version: 1\nname: t\nnetwork:\n  mode: allowlist\n");
+  CredentialView view;
+  view.environment = {"ANTHROPIC_API_KEY=sk-ant-placeholder",
+                      "ANTHROPIC_BASE_URL=http://127.0.0.1:15100"};
+  view.endpoint_ports = {15100};
+  view.ca_certificate_pem = "-----BEGIN CERTIFICATE-----\nrun CA\n-----END CERTIFICATE-----\n";
+  Result<LaunchPlan> result = make_launch_plan(RunRequest{policy, workspace_, {"/bin/true"}, view});
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_THAT(result->environment, Contains("ANTHROPIC_API_KEY=sk-ant-placeholder"));
+  EXPECT_THAT(result->environment,
+              Contains("NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"));
+  EXPECT_THAT(result->environment, Contains("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"));
+  EXPECT_EQ(result->egress.endpoint_ports, std::vector<uint16_t>{15100});
+  bool bundle = false;
+  for (const MountStep& step : result->mounts) {
+    if (step.kind == MountKind::file &&
+        step.inside.find("ca-certificates.crt") != std::string::npos) {
+      bundle = step.source.find("run CA") != std::string::npos &&
+               step.source.find("-----BEGIN CERTIFICATE-----") !=
+                   step.source.rfind("-----BEGIN CERTIFICATE-----");
+    }
+  }
+  EXPECT_TRUE(bundle) << "the system bundle is not replaced by the host's plus the run CA";
+  // An allow rule cannot carry an endpoint's port to the host.
+  policy::Policy clash =
+      load("version: 1\nname: t\nnetwork:\n  mode: allowlist\n  allow: [\"localhost:15100\"]\n");
+  Result<LaunchPlan> refused = make_launch_plan(RunRequest{clash, workspace_, {"/bin/true"}, view});
+  ASSERT_FALSE(refused);
+  EXPECT_THAT(refused.error().message, HasSubstr("where airlock's own proxy listens"));
 }
 
 TEST_F(LaunchPlanTest, LimitsAndSeccompProgramsComeFromThePolicy) {

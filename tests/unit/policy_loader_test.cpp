@@ -366,9 +366,9 @@ TEST(PolicyLoader, SeedFormWithSufficientAllowlistLoads) {
   EXPECT_FALSE(policy->filesystem.hidden.empty());
 
   std::vector<std::string> unsupported = unsupported_features(*policy);
+  // credential_ttl is the default ttl of the policy's credentials (credentials/credential_vault).
   EXPECT_THAT(unsupported,
-              ElementsAre(StartsWith("p.yaml:3:17: publish (bind_address) is not supported yet"),
-                          StartsWith("p.yaml:6:19: credential_ttl is not supported yet")));
+              ElementsAre(StartsWith("p.yaml:3:17: publish (bind_address) is not supported yet")));
 }
 
 TEST(PolicyLoader, SeedFormRejectsUnknownEnforceKey) {
@@ -403,7 +403,7 @@ TEST(PolicyLoaderErrors, UnknownKeyFarFromAnyListsTheKnownKeys) {
   std::string message = load_error("version: 1\nname: x\nnetwork:\n  firewall: on\n");
   EXPECT_EQ(message,
             "p.yaml:4:3: unknown key 'firewall' in network; expected one of: mode, allow, deny, "
-            "unix_sockets, internal, dns_upstream, max_connections");
+            "unix_sockets, internal, dns_upstream, max_connections, upstream_ca");
 }
 
 TEST(PolicyLoaderErrors, DuplicateKeys) {
