@@ -17,8 +17,9 @@
 # airlock-bench-tls at 192.0.2.202 and answers DNS for the proxies' resolvers.
 # --quick  a smoke test: 2000 requests (200 for mitmproxy), 20 streams, 30 handshakes, one round.
 # BENCH_ROUNDS (each measurement runs once per round for every row, rows in rotated order; the
-# median is shown) and the counts above override the sizes. Prints markdown tables on stdout;
-# progress goes to stderr.
+# median is shown) and the counts above override the sizes. BENCH_QUICKACK=1 makes the client ACK
+# every segment at once (TCP_QUICKACK; a diagnostic: what a proxy's Nagle waits cost the default
+# figures). Prints markdown tables on stdout; progress goes to stderr.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +29,7 @@ airlock=""
 for argument in "$@"; do
   case "$argument" in
     --quick) quick=1 ;;
-    -h|--help) sed -n '2,23s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
+    -h|--help) sed -n '2,24s/^# \{0,1\}//p' "${BASH_SOURCE[0]}"; exit 0 ;;
     -*) echo "intercept.sh: unknown option $argument (try --help)" >&2; exit 2 ;;
     *) [[ -z "$airlock" ]] || { echo "intercept.sh: one airlock path only" >&2; exit 2; }
        airlock="$argument" ;;
@@ -41,6 +42,7 @@ else
   requests="${BENCH_REQUESTS:-20000}"; mitm_requests="${BENCH_MITM_REQUESTS:-2000}"
   streams="${BENCH_STREAMS:-150}"; handshakes="${BENCH_HANDSHAKES:-300}"; rounds="${BENCH_ROUNDS:-3}"
 fi
+quickack="${BENCH_QUICKACK:-0}"
 stream_events=3 stream_gap_ms=10   # each stream: the first event at once, then 2 more 10 ms apart
 airlock="${airlock:-$root/build/airlock}"
 if [[ ! -x "$airlock" ]]; then
@@ -143,6 +145,7 @@ started=$SECONDS
 cc -O2 -o "$tmp/bin/tls_origin" "$here/tls_origin.c" -lssl -lcrypto -lpthread
 cc -O2 -o "$workspace/tls_client" "$here/tls_client.c" -lssl -lcrypto
 client="./tls_client"
+(( quickack )) && client_options=(--quickack 1) || client_options=()
 # The real key, and mitmproxy's placeholder (same length and prefix, as airlock makes its own).
 real_key="sk-bench-$(openssl rand -hex 20)"
 mitm_placeholder="sk-bench-$(openssl rand -hex 20)"
@@ -289,6 +292,7 @@ log_failure() {      # what output
 rows=("direct" "tunnel CONNECT" "tunnel transparent" "intercept CONNECT" "intercept transparent" "mitmproxy")
 run_client() {  # row client-arguments... -> the client's output (and its exit status)
   local row=$1; shift
+  set -- "$@" "${client_options[@]}"
   case "$row" in
     direct) outside "$client" "$@" --target "$target" --connect "$origin_ip:$https_port" --ca bench-ca.pem "${key_args[@]}" ;;
     "tunnel CONNECT") in_tunnel "$client" "$@" --target "$target" --proxy 127.0.0.1:3128 --ca bench-ca.pem "${key_args[@]}" ;;
@@ -303,25 +307,28 @@ field() { awk -v k="$1" '{ for (i = 1; i < NF; i++) if ($i == k) { print $(i + 1
 run_rps() {
   local count=$requests out
   [[ "$1" == mitmproxy ]] && count=$mitm_requests
-  out="$(run_client "$1" rps "$count" 2>&1)" || true
+  local status=0
+  out="$(run_client "$1" rps "$count" 2>&1)" || status=$?
   local rps; rps="$(field rps "$out")"
-  if [[ -z "$rps" ]]; then log_failure "rps, $1" "$out"; record rps "$1" error; record p50 "$1" error; record p99 "$1" error; return; fi
+  if [[ -z "$rps" ]]; then log_failure "rps, $1 (exit status $status)" "$out"; record rps "$1" error; record p50 "$1" error; record p99 "$1" error; return; fi
   record rps "$1" "$rps"
   record p50 "$1" "$(field p50_us "$out")"
   record p99 "$1" "$(field p99_us "$out")"
 }
 run_ttfb() {
-  local out; out="$(run_client "$1" ttfb "$streams" --stream "$stream_events,$stream_gap_ms" 2>&1)" || true
+  local out status=0
+  out="$(run_client "$1" ttfb "$streams" --stream "$stream_events,$stream_gap_ms" 2>&1)" || status=$?
   local p50; p50="$(field p50_us "$out")"
-  if [[ -z "$p50" ]]; then log_failure "ttfb, $1" "$out"; record ttfb50 "$1" error; record ttfb99 "$1" error; return; fi
+  if [[ -z "$p50" ]]; then log_failure "ttfb, $1 (exit status $status)" "$out"; record ttfb50 "$1" error; record ttfb99 "$1" error; return; fi
   record ttfb50 "$1" "$p50"
   record ttfb99 "$1" "$(field p99_us "$out")"
   record stream50 "$1" "$(field total_p50_us "$out")"
 }
 run_handshake() {
-  local out; out="$(run_client "$1" handshake "$handshakes" 2>&1)" || true
+  local out status=0
+  out="$(run_client "$1" handshake "$handshakes" 2>&1)" || status=$?
   local p50; p50="$(field p50_us "$out")"
-  if [[ -z "$p50" ]]; then log_failure "handshake, $1" "$out"; record hs50 "$1" error; record hs99 "$1" error; return; fi
+  if [[ -z "$p50" ]]; then log_failure "handshake, $1 (exit status $status)" "$out"; record hs50 "$1" error; record hs99 "$1" error; return; fi
   record hs50 "$1" "$p50"
   record hs99 "$1" "$(field p99_us "$out")"
   record hsfirst "$1" "$(field first_us "$out")"
@@ -386,6 +393,7 @@ echo "$(nproc) CPUs, kernel $(uname -r), $(date -u +%Y-%m-%d), $airlock_built $(
 echo "load average $load_before at the start, $load_after at the end. Origin: bench/intercept/tls_origin.c (OpenSSL, TLS 1.3, P-256 leaf of a bench CA, HTTP/1.1 keep-alive) in netns $netns at $origin_ip over a veth pair; it answers 401 unless x-api-key is the real key."
 echo "Medians of $rounds round(s) (per-round values in brackets). req/s and p50/p99: $requests sequential \`GET /\` (\"ok\") on one keep-alive connection after 200 untimed ($mitm_requests through mitmproxy), from before the request is written to the response's last byte."
 echo "TTFB: $streams sequential \`GET /stream\` on one connection (chunked text/event-stream, $stream_events events $stream_gap_ms ms apart), to the first event's first byte; the whole stream takes about $(( (stream_events - 1) * stream_gap_ms )) ms at the origin."
+(( quickack )) && echo "**BENCH_QUICKACK=1: the client ACKs every segment at once (TCP_QUICKACK), so no path's Nagle algorithm waits for its delayed ACKs; a diagnostic, not what a client sees.**"
 echo "New connection: TCP connect (+ CONNECT) + full TLS handshake (no resumption) + one \`GET /\`, $handshakes times after a first one (in its own column: through airlock's interception it makes the leaf)."
 echo
 echo "| path | req/s | p50 µs | p99 µs | TTFB p50 µs | TTFB p99 µs | new conn p50 µs | new conn p99 µs | first conn µs |"

@@ -4,12 +4,16 @@
 //
 //   tls_client MODE COUNT --target NAME:PORT [--proxy HOST:PORT] [--connect ADDR:PORT]
 //              [--ca FILE] [--key VALUE | --key-env VARIABLE] [--warmup N] [--stream N,GAP_MS]
+//              [--quickack 1]
 //
 // The server certificate is verified for NAME (SNI NAME, ALPN http/1.1) against --ca FILE, or
 // else OpenSSL's default paths (SSL_CERT_FILE, then the system bundle). No session resumption:
 // every handshake is a full one. Every request is `GET` with "Host: NAME" and "x-api-key: KEY";
 // a status other than 200 is an error: the client prints the response and exits 1.
 // Without --proxy or --connect, NAME is resolved with getaddrinfo.
+// --quickack 1 sets TCP_QUICKACK around every read, so the client's kernel ACKs each segment at
+// once instead of delaying the ACK (up to 40 ms) for a reply to carry it: a diagnostic that shows
+// what a sender's Nagle algorithm (a peer without TCP_NODELAY) costs the default figures.
 //
 // MODE rps: one connection; --warmup requests (default 200), then COUNT timed `GET /`
 //   one after the other. Prints "rps R p50_us A p99_us B max_us C" (per request: from before
@@ -43,9 +47,10 @@
 
 static const char* target_name;
 static const char* target_port;
-static const char* proxy;    // HOST:PORT or NULL
+static const char* proxy;       // HOST:PORT or NULL
 static const char* connect_to;  // ADDR:PORT or NULL
 static const char* key = "";
+static int quickack;  // --quickack 1: ACK every segment at once (a diagnostic, see below)
 static SSL_CTX* ctx;
 
 static double now_us(void) {
@@ -97,7 +102,8 @@ static int open_tunnel(void) {
   if (proxy == NULL) return tcp_connect(connect_to != NULL ? connect_to : target);
   int fd = tcp_connect(proxy);
   char request[700];
-  int n = snprintf(request, sizeof request, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target);
+  int n =
+      snprintf(request, sizeof request, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", target, target);
   if (write(fd, request, (size_t)n) != n) fail("cannot write the CONNECT request");
   char head[2048];
   size_t len = 0;
@@ -106,7 +112,8 @@ static int open_tunnel(void) {
     ssize_t r = read(fd, head + len, sizeof head - 1 - len);
     if (r <= 0) {
       head[len] = 0;
-      fprintf(stderr, "tls_client: CONNECT %s via %s: connection closed: %s\n", target, proxy, head);
+      fprintf(stderr, "tls_client: CONNECT %s via %s: connection closed: %s\n", target, proxy,
+              head);
       exit(1);
     }
     len += (size_t)r;
@@ -123,6 +130,8 @@ static int open_tunnel(void) {
 static SSL* tls_start(int fd) {
   SSL* ssl = SSL_new(ctx);
   SSL_set_fd(ssl, fd);
+  int one = 1;
+  if (quickack) setsockopt(fd, IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
   SSL_set_tlsext_host_name(ssl, target_name);
   SSL_set1_host(ssl, target_name);
   if (SSL_connect(ssl) != 1) {
@@ -148,7 +157,10 @@ static void fill(struct reader* r) {
     r->end -= r->start;
     r->start = 0;
   }
+  int one = 1;
+  if (quickack) setsockopt(SSL_get_fd(r->ssl), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
   int n = SSL_read(r->ssl, r->buf + r->end, (int)(sizeof r->buf - r->end));
+  if (quickack) setsockopt(SSL_get_fd(r->ssl), IPPROTO_TCP, TCP_QUICKACK, &one, sizeof one);
   if (n <= 0) fail("connection closed in the middle of a response");
   r->last_read = now_us();
   r->end += (size_t)n;
@@ -291,6 +303,8 @@ int main(int argc, char** argv) {
         fprintf(stderr, "tls_client: $%s is not set\n", value);
         return 1;
       }
+    } else if (strcmp(option, "--quickack") == 0) {
+      quickack = atoi(value);
     } else if (strcmp(option, "--warmup") == 0) {
       warmup = atoi(value);
     } else if (strcmp(option, "--stream") == 0) {
@@ -343,8 +357,9 @@ int main(int argc, char** argv) {
     double wall = now_us() - loop_start;
     if (stream) {
       double total_p50 = percentile(totals, count, 0.5);
-      printf("p50_us %.0f p99_us %.0f max_us %.0f total_p50_us %.0f\n", percentile(samples, count, 0.5),
-             percentile(samples, count, 0.99), percentile(samples, count, 1.0), total_p50);
+      printf("p50_us %.0f p99_us %.0f max_us %.0f total_p50_us %.0f\n",
+             percentile(samples, count, 0.5), percentile(samples, count, 0.99),
+             percentile(samples, count, 1.0), total_p50);
     } else {
       printf("rps %.0f p50_us %.0f p99_us %.0f max_us %.0f\n", count / (wall / 1e6),
              percentile(samples, count, 0.5), percentile(samples, count, 0.99),
@@ -384,9 +399,11 @@ int main(int argc, char** argv) {
       requests[n] = t3 - t2;
       n++;
     }
-    printf("first_us %.0f p50_us %.0f p99_us %.0f connect_p50_us %.0f tls_p50_us %.0f request_p50_us %.0f\n",
-           first, percentile(samples, n, 0.5), percentile(samples, n, 0.99),
-           percentile(connects, n, 0.5), percentile(tls, n, 0.5), percentile(requests, n, 0.5));
+    printf(
+        "first_us %.0f p50_us %.0f p99_us %.0f connect_p50_us %.0f tls_p50_us %.0f request_p50_us "
+        "%.0f\n",
+        first, percentile(samples, n, 0.5), percentile(samples, n, 0.99),
+        percentile(connects, n, 0.5), percentile(tls, n, 0.5), percentile(requests, n, 0.5));
     return 0;
   }
   fprintf(stderr, "tls_client: unknown mode %s\n", mode);

@@ -1,13 +1,15 @@
 // The origin of bench/intercept.sh: an HTTPS/1.1 keep-alive server (OpenSSL, blocking I/O, one
 // worker thread per open connection, made ahead of need: the benchmark's clients are sequential,
-// so a connection's thread is always ready for its next request) and a DNS responder for the proxies' resolvers. Built by
-// the script with `cc -O2 ... -lssl -lcrypto -lpthread`; runs in the origin netns.
+// so a connection's thread is always ready for its next request) and a DNS responder for the
+// proxies' resolvers. Built by the script with `cc -O2 ... -lssl -lcrypto -lpthread`; runs in the
+// origin netns.
 //
 //   tls_origin ADDR HTTPS_PORT DNS_PORT CERT KEY API_KEY
 //
-// HTTPS_PORT: TLS 1.2/1.3 with CERT/KEY (PEM), ALPN "http/1.1" when offered. Every request must
-// carry "x-api-key: API_KEY" (the real key: a proxy that forgot the substitution gets 401, and
-// the client counts it as an error).
+// HTTPS_PORT: TLS 1.2/1.3 with CERT/KEY (PEM), ALPN "http/1.1" when offered, session tickets
+// issued (OpenSSL's default, as a real origin does). Every request must carry
+// "x-api-key: API_KEY" (the real key: a proxy that forgot the substitution gets 401, and the
+// client counts it as an error).
 //   GET /stream?n=N&gap_ms=G  200, text/event-stream, chunked: the first event at once, then N-1
 //                             more, G ms apart, then the last chunk (the time-to-first-byte probe).
 //   GET /stats                "handshakes=<n> requests=<n>" (no key needed).
@@ -99,7 +101,8 @@ static long query_number(const char* target, size_t target_len, const char* key,
   if (q == NULL) return fallback;
   size_t key_len = strlen(key);
   for (char* p = q + 1; p != NULL && *p; p = strchr(p, '&') ? strchr(p, '&') + 1 : NULL) {
-    if (strncmp(p, key, key_len) == 0 && p[key_len] == '=') return strtol(p + key_len + 1, NULL, 10);
+    if (strncmp(p, key, key_len) == 0 && p[key_len] == '=')
+      return strtol(p + key_len + 1, NULL, 10);
   }
   return fallback;
 }
@@ -125,8 +128,8 @@ static int answer(SSL* ssl, const char* head, size_t head_len) {
     int body_len = snprintf(body, sizeof body, "handshakes=%ld requests=%ld\n",
                             atomic_load(&handshakes), atomic_load(&requests));
     int n = snprintf(out, sizeof out,
-                     "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: %s\r\n\r\n%s",
-                     body_len, keep, body);
+                     "HTTP/1.1 200 OK\r\nContent-Length: %d\r\nConnection: %s\r\n\r\n%s", body_len,
+                     keep, body);
     return write_all(ssl, out, (size_t)n) == 0 && !close_after ? 0 : -1;
   }
   const char* key = header_value(head, end, "x-api-key", &len);
@@ -141,10 +144,11 @@ static int answer(SSL* ssl, const char* head, size_t head_len) {
     long count = query_number(target, target_len, "n", 5);
     long gap_ms = query_number(target, target_len, "gap_ms", 10);
     if (count < 1) count = 1;
-    int n = snprintf(out, sizeof out,
-                     "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
-                     "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nConnection: %s\r\n\r\n",
-                     keep);
+    int n =
+        snprintf(out, sizeof out,
+                 "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n"
+                 "Cache-Control: no-cache\r\nTransfer-Encoding: chunked\r\nConnection: %s\r\n\r\n",
+                 keep);
     // The head and the first event in one write: the first body byte leaves at once.
     for (long i = 0; i < count; i++) {
       char event[64];
@@ -237,8 +241,8 @@ static void* dns(void* argument) {
     socklen_t from_len = sizeof from;
     ssize_t n = recvfrom(fd, q, sizeof q, 0, (struct sockaddr*)&from, &from_len);
     if (n < 12 + 5) continue;
-    if (q[2] & 0x80) continue;              // a response
-    if (q[4] != 0 || q[5] != 1) continue;   // one question only
+    if (q[2] & 0x80) continue;             // a response
+    if (q[4] != 0 || q[5] != 1) continue;  // one question only
     size_t p = 12;
     while (p < (size_t)n && q[p] != 0) p += (size_t)q[p] + 1;
     if (p + 5 > (size_t)n) continue;
@@ -246,9 +250,9 @@ static void* dns(void* argument) {
     int qtype = (q[p + 1] << 8) | q[p + 2];
     memcpy(r, q, question_end);
     r[2] = 0x84 | (q[2] & 0x01);  // QR, AA, RD copied
-    r[3] = 0x80;                   // RA, NOERROR
+    r[3] = 0x80;                  // RA, NOERROR
     r[6] = 0;
-    r[7] = qtype == 1 ? 1 : 0;     // ANCOUNT
+    r[7] = qtype == 1 ? 1 : 0;  // ANCOUNT
     r[8] = r[9] = r[10] = r[11] = 0;
     size_t len = question_end;
     if (qtype == 1) {
@@ -283,8 +287,8 @@ int main(int argc, char** argv) {
   }
   SSL_CTX_set_alpn_select_cb(ctx, alpn_select, NULL);
   SSL_CTX_set_read_ahead(ctx, 1);
-  SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
-  SSL_CTX_set_num_tickets(ctx, 0);  // the clients never resume: no tickets to make and send
+  // Session tickets as OpenSSL issues them by default (two after a TLS 1.3 handshake), like a
+  // real origin: the benchmark's client never resumes, but a proxy may, on its upstream side.
 
   struct sockaddr_in address = {.sin_family = AF_INET, .sin_addr = origin_addr};
   listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
