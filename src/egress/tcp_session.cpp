@@ -591,9 +591,17 @@ void TcpSession::start_interception(std::string to_client) {
     return;
   }
   sides.upstream = std::move(upstream).value();
-  const bool client_speaks_tls = !from_client.empty() && from_client[0] == 0x16;
-  if (endpoint_ != nullptr || (mtls != nullptr && !client_speaks_tls)) {
+  if (endpoint_ != nullptr) {
     sides.client = std::make_unique<intercept::PlainChannel>();
+  } else if (mtls != nullptr) {
+    const std::string name = host_;
+    sides.client = std::make_unique<intercept::FirstByteChannel>(
+        [&tls, name]() -> Result<std::unique_ptr<intercept::Channel>> {
+          Result<std::unique_ptr<intercept::TlsChannel>> server =
+              intercept::TlsChannel::server(tls.contexts.server.get(), *tls.ca, {name}, name);
+          if (!server) return server.error();
+          return std::unique_ptr<intercept::Channel>(std::move(server).value());
+        });
   } else {
     Result<std::unique_ptr<intercept::TlsChannel>> server =
         intercept::TlsChannel::server(tls.contexts.server.get(), *tls.ca, {host_}, host_);
@@ -620,7 +628,7 @@ void TcpSession::start_interception(std::string to_client) {
       context_.loop, std::move(client_), std::move(upstream_), kIdleTimeout, std::move(sides),
       [this](const RelayTotals& totals) { on_relay_done(totals); });
   filter_ = first_filter_ ? first_filter_.get() : intercept_relay_->filter();
-  intercept_relay_->start(std::move(to_client), std::move(from_client));
+  intercept_relay_->start(std::move(to_client), from_client);
 }
 
 const RelayTotals* TcpSession::relay_totals() const {

@@ -35,6 +35,32 @@ std::string lower(std::string text) {
 
 }  // namespace
 
+UpstreamSessions::~UpstreamSessions() {
+  for (auto& [host, session] : sessions_) SSL_SESSION_free(session);
+}
+
+void UpstreamSessions::attach(SSL_CTX* context) {
+  SSL_CTX_set_session_cache_mode(context, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+  SSL_CTX_set_app_data(context, this);
+  SSL_CTX_sess_set_new_cb(context, on_new_session);
+}
+
+SSL_SESSION* UpstreamSessions::find(const std::string& host) const {
+  auto found = sessions_.find(host);
+  return found == sessions_.end() ? nullptr : found->second;
+}
+
+// Called by OpenSSL for each session (ticket) the origin issues; returning 1 keeps the reference.
+int UpstreamSessions::on_new_session(SSL* ssl, SSL_SESSION* session) {
+  auto* cache = static_cast<UpstreamSessions*>(SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl)));
+  auto* channel = static_cast<TlsChannel*>(SSL_get_app_data(ssl));
+  if (cache == nullptr || channel == nullptr || channel->upstream_host().empty()) return 0;
+  SSL_SESSION*& slot = cache->sessions_[channel->upstream_host()];
+  if (slot != nullptr) SSL_SESSION_free(slot);
+  slot = session;
+  return 1;
+}
+
 Channel::State PlainChannel::pump(std::string& plain) {
   plain += in_;
   in_.clear();
@@ -44,6 +70,40 @@ Channel::State PlainChannel::pump(std::string& plain) {
 void PlainChannel::take_raw(std::string& out) {
   out += out_;
   out_.clear();
+}
+
+void FirstByteChannel::put_raw(std::string_view bytes) {
+  if (!inner_ && !bytes.empty()) {
+    if (bytes.front() == 0x16) {
+      Result<std::unique_ptr<Channel>> tls = make_tls_();
+      if (!tls) {
+        error_ = tls.error().message;
+        return;
+      }
+      inner_ = std::move(tls).value();
+    } else {
+      inner_ = std::make_unique<PlainChannel>();
+    }
+  }
+  if (inner_) inner_->put_raw(bytes);
+}
+
+Channel::State FirstByteChannel::pump(std::string& plain) {
+  if (!error_.empty()) return State::failed;
+  return inner_ ? inner_->pump(plain) : State::open;
+}
+
+void FirstByteChannel::write_plain(std::string_view bytes) {
+  if (!inner_ && !bytes.empty()) inner_ = std::make_unique<PlainChannel>();
+  if (inner_) inner_->write_plain(bytes);
+}
+
+void FirstByteChannel::take_raw(std::string& out) {
+  if (inner_) inner_->take_raw(out);
+}
+
+void FirstByteChannel::close() {
+  if (inner_) inner_->close();
 }
 
 int TlsChannel::on_server_name(SSL* ssl, int* alert, void*) {
@@ -112,6 +172,11 @@ Result<std::unique_ptr<TlsChannel>> TlsChannel::client(SSL_CTX* context, const s
     return Error{openssl_error_text("cannot set the TLS name " + host)};
   }
   SSL_set_hostflags(channel->ssl_, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+  channel->upstream_host_ = host;
+  auto* sessions = static_cast<UpstreamSessions*>(SSL_CTX_get_app_data(context));
+  if (SSL_SESSION* session = sessions != nullptr ? sessions->find(host) : nullptr) {
+    SSL_set_session(channel->ssl_, session);  // takes its own reference
+  }
   SSL_set_connect_state(channel->ssl_);
   return channel;
 }
@@ -181,6 +246,15 @@ void TlsChannel::take_raw(std::string& out) {
 
 void TlsChannel::close() {
   if (closed_ || !handshake_done_) return;
+  // What was queued goes before the close_notify: the last bytes of a response the origin
+  // ended the connection after.
+  while (!pending_plain_.empty()) {
+    const int written =
+        SSL_write(ssl_, pending_plain_.data(),
+                  static_cast<int>(std::min<size_t>(pending_plain_.size(), 1 << 20)));
+    if (written <= 0) break;
+    pending_plain_.erase(0, static_cast<size_t>(written));
+  }
   closed_ = true;
   SSL_shutdown(ssl_);
   ERR_clear_error();
@@ -207,11 +281,13 @@ Result<TlsContexts> make_tls_contexts(const std::optional<std::string>& upstream
     return Error{openssl_error_text("network upstream_ca " + *upstream_ca)};
   if (SSL_CTX_set_alpn_protos(upstream, kAlpnHttp11, sizeof kAlpnHttp11) != 0)
     return Error{openssl_error_text("ALPN")};
+  contexts.sessions->attach(upstream);
   return contexts;
 }
 
 Result<TlsContexts::ContextPtr> make_mtls_context(const std::string& cert, const std::string& key,
-                                                  const std::string& ca) {
+                                                  const std::string& ca,
+                                                  UpstreamSessions& sessions) {
   TlsContexts::ContextPtr context(SSL_CTX_new(TLS_client_method()));
   if (!context) return Error{openssl_error_text("SSL_CTX_new")};
   SSL_CTX_set_min_proto_version(context.get(), TLS1_2_VERSION);
@@ -224,6 +300,7 @@ Result<TlsContexts::ContextPtr> make_mtls_context(const std::string& cert, const
     return Error{openssl_error_text("mtls key " + key)};
   if (SSL_CTX_check_private_key(context.get()) != 1)
     return Error{openssl_error_text("mtls key " + key + " does not match " + cert)};
+  sessions.attach(context.get());
   return context;
 }
 

@@ -6,6 +6,8 @@
 
 #include <openssl/ssl.h>
 
+#include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,6 +49,27 @@ class PlainChannel final : public Channel {
   std::string in_, out_, error_;
 };
 
+// The sandbox's side of an mTLS credential's connection: TLS (terminated with the run CA) when
+// the client's first byte opens a TLS record, plain TCP otherwise. Decided by that byte, or plain
+// when the upstream speaks first (a TLS client always speaks first).
+class FirstByteChannel final : public Channel {
+ public:
+  using MakeTls = std::function<Result<std::unique_ptr<Channel>>()>;
+  explicit FirstByteChannel(MakeTls make_tls) : make_tls_(std::move(make_tls)) {}
+  void put_raw(std::string_view bytes) override;
+  State pump(std::string& plain) override;
+  void write_plain(std::string_view bytes) override;
+  void take_raw(std::string& out) override;
+  void close() override;
+  bool ready() const override { return inner_ && inner_->ready(); }
+  const std::string& error() const override { return inner_ ? inner_->error() : error_; }
+
+ private:
+  MakeTls make_tls_;
+  std::unique_ptr<Channel> inner_;
+  std::string error_;
+};
+
 class TlsChannel final : public Channel {
  public:
   // The sandbox's side: airlock is the server, with a leaf from `ca` for the SNI name, which
@@ -66,6 +89,7 @@ class TlsChannel final : public Channel {
   bool ready() const override { return handshake_done_; }
   const std::string& error() const override { return error_; }
   const std::string& server_name() const { return server_name_; }
+  const std::string& upstream_host() const { return upstream_host_; }
 
   // For the SNI callback (run_ca leaf selection).
   static int on_server_name(SSL* ssl, int* alert, void* argument);
@@ -81,6 +105,7 @@ class TlsChannel final : public Channel {
   bool closed_ = false;
   std::string pending_plain_;
   std::string error_;
+  std::string upstream_host_;  // client side: the name verified, the key of its session
   // server side
   RunCa* ca_ = nullptr;
   std::vector<std::string> names_;
@@ -90,6 +115,23 @@ class TlsChannel final : public Channel {
 
 // The contexts of one run: one server context for the sandbox's side, one client context for
 // upstreams (the host's trust store plus network.upstream_ca), and one per mTLS credential.
+// Upstream sessions by host name, so that a new intercepted connection resumes (TLS 1.3 PSK)
+// instead of verifying the origin's chain again: the session was verified for that very name.
+class UpstreamSessions {
+ public:
+  UpstreamSessions() = default;
+  ~UpstreamSessions();
+  UpstreamSessions(const UpstreamSessions&) = delete;
+  UpstreamSessions& operator=(const UpstreamSessions&) = delete;
+  // Makes `context` offer and remember sessions through this cache.
+  void attach(SSL_CTX* context);
+  SSL_SESSION* find(const std::string& host) const;
+
+ private:
+  static int on_new_session(SSL* ssl, SSL_SESSION* session);
+  std::map<std::string, SSL_SESSION*> sessions_;
+};
+
 struct TlsContexts {
   struct Free {
     void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
@@ -97,11 +139,14 @@ struct TlsContexts {
   using ContextPtr = std::unique_ptr<SSL_CTX, Free>;
   ContextPtr server;
   ContextPtr upstream;
+  std::unique_ptr<UpstreamSessions> sessions = std::make_unique<UpstreamSessions>();
 };
 
 Result<TlsContexts> make_tls_contexts(const std::optional<std::string>& upstream_ca);
-// A client context that presents `cert`/`key` and trusts only `ca` (an mTLS credential).
+// A client context that presents `cert`/`key` and trusts only `ca` (an mTLS credential); it
+// remembers its sessions in `sessions`.
 Result<TlsContexts::ContextPtr> make_mtls_context(const std::string& cert, const std::string& key,
-                                                  const std::string& ca);
+                                                  const std::string& ca,
+                                                  UpstreamSessions& sessions);
 
 }  // namespace airlock::intercept

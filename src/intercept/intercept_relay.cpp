@@ -38,7 +38,7 @@ InterceptRelay::~InterceptRelay() {
   if (upstream_fd_.valid()) loop_.forget(upstream_fd_.get());
 }
 
-void InterceptRelay::start(std::string to_client, std::string from_client) {
+void InterceptRelay::start(std::string to_client, const std::string& from_client) {
   last_activity_ = egress::EventLoop::Clock::now();
   client_.outgoing = std::move(to_client);
   sides_.client->put_raw(from_client);

@@ -38,7 +38,7 @@ class InterceptRelay final : public egress::EventLoop::Handler {
 
   // `to_client`: raw bytes first (e.g. "200 Connection established" before the TLS handshake);
   // `from_client`: raw bytes the session already read (e.g. the ClientHello).
-  void start(std::string to_client, std::string from_client);
+  void start(std::string to_client, const std::string& from_client);
   void on_ready(int fd, uint32_t events) override;
   const egress::RelayTotals& totals() const { return totals_; }
   const egress::DestinationFilter* filter() const { return sides_.filter.get(); }

@@ -13,8 +13,8 @@ Result<std::unique_ptr<Interception>> Interception::create(
   if (!contexts) return contexts.error();
   interception->contexts = std::move(contexts).value();
   for (const credentials::MtlsCredential& credential : vault.mtls_credentials()) {
-    Result<TlsContexts::ContextPtr> context =
-        make_mtls_context(credential.cert, credential.key, credential.ca);
+    Result<TlsContexts::ContextPtr> context = make_mtls_context(
+        credential.cert, credential.key, credential.ca, *interception->mtls_sessions);
     if (!context) return Error{"credential " + credential.name + ": " + context.error().message};
     interception->mtls.emplace(credential.name, std::move(context).value());
   }

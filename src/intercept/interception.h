@@ -19,6 +19,9 @@ struct Interception {
   std::unique_ptr<RunCa> ca;
   TlsContexts contexts;
   std::map<std::string, TlsContexts::ContextPtr> mtls;  // by credential name
+  // The mTLS contexts' sessions (the upstream context's live in `contexts`). A context only
+  // points at its cache for callbacks during handshakes, which end before the run does.
+  std::unique_ptr<UpstreamSessions> mtls_sessions = std::make_unique<UpstreamSessions>();
 
   // `label` names the run in the CA's subject.
   static Result<std::unique_ptr<Interception>> create(const credentials::CredentialVault& vault,

@@ -764,6 +764,25 @@ echo "== bound-tls"; issuer api.example.test
 echo "== smuggle"; printf 'POST /cr9-%s HTTP/1.1\r\nHost: api.example.test\r\nContent-Length: 6\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nX' "$RUN" | timeout 10 openssl s_client -quiet -connect api.example.test:443 -servername api.example.test 2>/dev/null | head -1; echo "done"
 echo "== second-host"; printf 'GET /cr10-%s HTTP/1.1\r\nHost: api.example.test\r\n\r\n' "$RUN" > two.txt; printf 'GET /cr11-%s HTTP/1.1\r\nHost: other.example.test\r\nx-api-key: %s\r\n\r\n' "$RUN" "$KEY" >> two.txt
 timeout 10 openssl s_client -quiet -connect api.example.test:443 -servername api.example.test < two.txt 2>/dev/null | head -1; echo "done"
+echo "== stream"; timeout 20 python3 - "$KEY" << 'PY'
+import socket, ssl, sys, time
+# /drip answers half its body at once and half 0.5 s later: through interception the first half
+# must arrive before the second is sent (responses are relayed as they come, not buffered).
+context = ssl.create_default_context()
+with socket.create_connection(("api.example.test", 443), 8) as raw:
+    with context.wrap_socket(raw, server_hostname="api.example.test") as tls:
+        tls.sendall(b"GET /drip HTTP/1.1\r\nHost: api.example.test\r\nx-api-key: " + sys.argv[1].encode() + b"\r\n\r\n")
+        start = time.monotonic(); got = b""; first = None
+        while len(got) < 2000 + 40:
+            chunk = tls.recv(65536)
+            if not chunk:
+                break
+            got += chunk
+            if first is None and b"\r\n\r\n" in got and len(got.split(b"\r\n\r\n", 1)[1]) >= 1000:
+                first = time.monotonic() - start
+        total = time.monotonic() - start
+print(f"first-half={first:.3f} total={total:.3f}")
+PY
 echo "== files"; grep -rls -- "-real-$RUN" /etc /tmp /run "$HOME" . 2>/dev/null | head -3; echo "searched"
 EOF_
 mark_logs
@@ -816,11 +835,79 @@ expect_not_log origin "cr1[01]-$RUN" "a pipelined request with another Host reac
 expect_audit event=egress.decision decision=deny host=api.example.test 'reason~Content-Length together with Transfer-Encoding'
 expect_audit event=egress.decision decision=deny host=api.example.test 'reason~other.example.test:443 on a connection allowed for another destination'
 end
+begin "13 an intercepted response streams: the first half arrives before the origin sends the second"
+expect_section stream "first-half=0\\.[0-3][0-9]* total=(0\\.[5-9]|[1-9])" "the response was held back until it was complete"
+end
 begin "13 no file the sandbox can see, no audit line and no stderr line holds a real value"
 expect_section files "^searched$" "the search did not run"
 expect_not_out "^\\./|^/(etc|tmp|run)" "a file inside holds a real value"
 if grep -q -- "-real-$RUN-0123" "$audit"; then problem "the audit log holds a real value"; fi
 end
+
+# ---- 16. mTLS: the client key stays outside, the server is verified --------------------------------
+# A KMS stand-in on the host's loopback that insists on a client certificate (s_server -Verify 1),
+# with a CA of its own; the sandbox reaches it as localhost:5436 in plain TCP and in TLS.
+kms="$scratch/kms"
+mkdir -p "$kms"
+make_cert() { # make_cert NAME SUBJECT EXTENSIONS
+  openssl req -newkey rsa:2048 -nodes -keyout "$kms/$1.key" -out "$kms/$1.csr" -subj "/CN=$2" 2> /dev/null &&
+    printf '%s\n' "$3" > "$kms/$1.ext" &&
+    openssl x509 -req -in "$kms/$1.csr" -CA "$kms/ca.crt" -CAkey "$kms/ca.key" -CAcreateserial \
+      -out "$kms/$1.crt" -days 2 -extfile "$kms/$1.ext" 2> /dev/null
+}
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$kms/ca.key" -out "$kms/ca.crt" -days 2 -subj "/CN=kms test CA" 2> /dev/null
+make_cert server localhost "subjectAltName=DNS:localhost"
+make_cert client agent "extendedKeyUsage=clientAuth"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$kms/other-ca.key" -out "$kms/other-ca.crt" -days 2 -subj "/CN=another CA" 2> /dev/null
+chmod 0644 "$kms"/*.crt
+chmod 0600 "$kms"/*.key
+# The key belongs to whoever runs airlock: only airlock (outside) reads it.
+[ "$MODE" = nobody ] && chown 65534:65534 "$kms/client.key"
+setsid openssl s_server -accept 127.0.0.1:5436 -cert "$kms/server.crt" -key "$kms/server.key" \
+  -CAfile "$kms/ca.crt" -Verify 1 -verify_return_error -www > "$kms/server.log" 2>&1 < /dev/null &
+kms_pid=$!
+for _ in $(seq 1 50); do (exec 3<> /dev/tcp/127.0.0.1/5436) 2> /dev/null && break; sleep 0.1; done
+mtls_policy() { # mtls_policy NAME CA
+  policy "$1" "version: 1
+name: bypass-mtls
+network:
+  mode: allowlist
+  allow: [\"localhost:5436\"]
+credentials:
+  - {name: kms, type: mtls, host: \"localhost:5436\", cert: $kms/client.crt, key: $kms/client.key, ca: $2}
+"
+}
+inner mtls << 'EOF_'
+echo "== direct"; printf 'GET / HTTP/1.0\r\n\r\n' | timeout 10 python3 -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", 5436), 5); s.sendall(sys.stdin.buffer.read()); data = b""
+while chunk := s.recv(65536): data += chunk
+print(data.split(b"\r\n")[0].decode())'
+echo "== tls"; timeout 10 curl -sS https://localhost:5436/ -o /dev/null -w 'code=%{http_code}\n'
+echo "== key"; cat "$2" 2>&1 | head -1
+EOF_
+# Before the sandbox: the stand-in refuses a client without the certificate.
+begin "16 the KMS stand-in refuses a client without a certificate (control, outside)"
+if printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 openssl s_client -quiet -connect 127.0.0.1:5436 -CAfile "$kms/ca.crt" 2>&1 | grep -q '^HTTP/1.0 200'; then
+  problem "the stand-in answered a client without a certificate"
+fi
+end
+chmod 0755 "$kms"
+sandbox mtls --policy "$(mtls_policy mtls "$kms/ca.crt")" -- sh mtls.sh "$RUN" "$kms/client.key"
+begin "16 mTLS: plain TCP and TLS from inside reach the KMS with airlock's client certificate"
+expect_section direct '^HTTP/1.0 200' "plain TCP did not get through"
+expect_section tls '^code=200' "TLS (terminated with the run CA) did not get through"
+expect_audit --count 2 event=egress.close host=localhost port=5436 intercepted=true
+end
+begin "16 mTLS: the client key is not readable inside"
+expect_not_out "BEGIN (RSA |EC )?PRIVATE KEY" "the key was readable inside the sandbox"
+end
+sandbox mtls-wrong-ca --policy "$(mtls_policy mtls-wrong-ca "$kms/other-ca.crt")" -- sh mtls.sh "$RUN" "$kms/client.key"
+begin "16 mTLS: a KMS that the credential's ca does not vouch for is not talked to"
+expect_not_out '^HTTP/1.0 200|code=200' "airlock talked to a server its ca does not verify"
+expect_audit event=egress.close host=localhost port=5436 'ended_by~certificate verification failed'
+end
+kill "$kms_pid" 2> /dev/null
 
 echo "# run time $(( $(date +%s) - started )) s"
 finish
