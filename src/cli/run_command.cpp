@@ -80,6 +80,11 @@ int run_command(const RunArguments& arguments) {
     fmt::print(stderr, "airlock: {}\n", plan.error().message);
     return supervisor::kExitBadInput;
   }
+  for (const std::string& name :
+       credentials->vault ? credentials->vault->skipped() : std::vector<std::string>{}) {
+    fmt::print(stderr, "airlock: credential {} is optional and its source is not set; not used\n",
+               name);
+  }
   for (const std::string& name : plan->dropped_variables) {
     fmt::print(stderr,
                "airlock: not passing {} into the sandbox (it looks like a secret); to let the "

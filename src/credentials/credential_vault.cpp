@@ -60,6 +60,10 @@ Result<CredentialVault> CredentialVault::load(
       continue;
     }
     Result<std::string> real = read_value(rule, lookup);
+    if (!real && rule.optional) {
+      vault.skipped_.push_back(rule.name);
+      continue;
+    }
     if (!real) return real.error();
     Result<std::string> placeholder = make_placeholder(*real);
     if (!placeholder) {

@@ -59,6 +59,8 @@ class CredentialVault {
   bool empty() const { return header_.empty() && mtls_.empty(); }
   const std::vector<HeaderCredential>& header_credentials() const { return header_; }
   const std::vector<MtlsCredential>& mtls_credentials() const { return mtls_; }
+  // Optional credentials whose source was missing (not used this run).
+  const std::vector<std::string>& skipped() const { return skipped_; }
 
   // Some header credential's real value may be used on requests to `host`.
   bool binds(const std::string& host) const;
@@ -78,6 +80,7 @@ class CredentialVault {
  private:
   std::vector<HeaderCredential> header_;
   std::vector<MtlsCredential> mtls_;
+  std::vector<std::string> skipped_;
 };
 
 }  // namespace airlock::credentials

@@ -121,6 +121,7 @@ struct CredentialRule {
   std::vector<std::string> hosts;  // normalised names, exact
   uint64_t ttl_seconds = 0;        // 0: for the whole run
   uint64_t max_uses = 0;           // 0: unlimited
+  bool optional = false;           // a missing source skips the credential instead of failing
   std::string endpoint_variable;   // local endpoint: set to http://127.0.0.1:PORT[path]
   std::string endpoint_path;       // e.g. "/v1"
   // mtls: the proxy dials host:port with this client certificate and verifies with `ca`.

@@ -415,8 +415,8 @@ class PolicyBuilder {
       rule.where = yaml_.where(item);
       yaml_.for_each_key(
           item, "credentials entry",
-          {"name", "type", "from", "hosts", "ttl", "max_uses", "endpoint", "host", "cert", "key",
-           "ca"},
+          {"name", "type", "from", "hosts", "ttl", "max_uses", "optional", "endpoint", "host",
+           "cert", "key", "ca"},
           [&](const std::string& key, const YAML::Node& value) {
             if (key == "name") {
               rule.name = variable_name(value, yaml_.string(value, "credential name"));
@@ -434,6 +434,8 @@ class PolicyBuilder {
               rule.ttl_seconds = yaml_.duration_seconds(value, "ttl");
             } else if (key == "max_uses") {
               rule.max_uses = yaml_.unsigned_integer(value, "max_uses", 1, 1ULL << 40);
+            } else if (key == "optional") {
+              rule.optional = yaml_.boolean(value, "credential optional");
             } else if (key == "endpoint") {
               apply_endpoint(value, rule);
             } else if (key == "host") {

@@ -136,6 +136,13 @@ std::string YamlCursor::string(const YAML::Node& node, const std::string& what) 
   return value;
 }
 
+bool YamlCursor::boolean(const YAML::Node& node, const std::string& what) const {
+  const std::string text = string(node, what);
+  if (text != "true" && text != "false")
+    fail(node, what + " must be true or false; got '" + text + "'");
+  return text == "true";
+}
+
 uint64_t YamlCursor::unsigned_integer(const YAML::Node& node, const std::string& what, uint64_t min,
                                       uint64_t max) const {
   const std::string text = string(node, what);

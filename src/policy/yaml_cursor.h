@@ -38,6 +38,7 @@ class YamlCursor {
   std::string string(const YAML::Node& node, const std::string& what) const;
   uint64_t unsigned_integer(const YAML::Node& node, const std::string& what, uint64_t min,
                             uint64_t max) const;
+  bool boolean(const YAML::Node& node, const std::string& what) const;  // true or false only
   std::vector<YAML::Node> sequence(const YAML::Node& node, const std::string& what) const;
   std::vector<std::string> string_list(const YAML::Node& node, const std::string& what) const;
   // "300", "300s", "5m", "2h", "1d" -> seconds.

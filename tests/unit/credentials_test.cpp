@@ -171,6 +171,20 @@ TEST(CredentialVault, MissingValuesAndFilesAreClearErrors) {
               HasSubstr("test.yaml:7:5: credential KEY: the variable KEY"));
 }
 
+TEST(CredentialVault, AnOptionalCredentialWithoutItsSourceIsSkipped) {
+  CredentialVault vault = vault_for(R"(version: 1
+name: t
+network: {mode: allowlist, allow: [api.example.test:443]}
+credentials:
+  - {name: A, from: env:A, hosts: [api.example.test], optional: true}
+  - {name: B, from: env:B, hosts: [api.example.test], optional: true}
+)",
+                                    {{"B", kReal}});
+  ASSERT_EQ(vault.header_credentials().size(), 1U);
+  EXPECT_EQ(vault.header_credentials().front().name, "B");
+  EXPECT_EQ(vault.skipped(), std::vector<std::string>{"A"});
+}
+
 TEST(PolicyLoader, CredentialsEnvAndCreateEntries) {
   Result<policy::Policy> loaded = policy::load_policy_text(R"(version: 1
 name: t
