@@ -612,7 +612,7 @@ void TcpSession::start_interception(std::string to_client) {
     sides.client = std::move(server).value();
   }
   if (mtls == nullptr) {
-    hook_ = std::make_unique<intercept::CredentialHook>(
+    intercept_hook_ = std::make_unique<intercept::CredentialHook>(
         vault, context_.audit, host_, true, endpoint_ != nullptr ? host_ : "",
         [this] { return client_process(context_, peer_); });
     // At an endpoint the client names 127.0.0.1:PORT; the hook sends the credential's host.
@@ -620,7 +620,7 @@ void TcpSession::start_interception(std::string to_client) {
     sides.filter = std::make_unique<DestinationFilter>(
         endpoint_ != nullptr ? std::vector<std::string>{} : std::vector<std::string>{host_},
         endpoint_ != nullptr ? endpoint_port_ : port_, DestinationFilter::Kind::intercepted,
-        hook_.get());
+        intercept_hook_.get());
     sides.redactions = vault.redactions();
   }
   first_filter_ = std::move(pending_filter_);

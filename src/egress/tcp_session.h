@@ -106,8 +106,10 @@ class TcpSession final : public EventLoop::Handler {
   std::string rule_;
   const credentials::HeaderCredential* endpoint_ = nullptr;  // a local endpoint's credential
   uint16_t endpoint_port_ = 0;
-  // Declared before the filters and relays that point at it, so it outlives them.
+  // Declared before the filters and relays that point at them, so they outlive them: the hook of
+  // the first-bytes and plain filters (misuse only), and that of an intercepted connection.
   std::unique_ptr<intercept::CredentialHook> hook_;
+  std::unique_ptr<intercept::CredentialHook> intercept_hook_;
   std::unique_ptr<DestinationFilter> pending_filter_;  // until the relay takes it
   // The first-bytes filter, kept when the connection is intercepted (for the audit fields).
   std::unique_ptr<DestinationFilter> first_filter_;

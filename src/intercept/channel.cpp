@@ -129,13 +129,9 @@ int TlsChannel::on_server_name(SSL* ssl, int* alert, void*) {
   return SSL_TLSEXT_ERR_OK;
 }
 
-Result<std::unique_ptr<TlsChannel>> TlsChannel::server(SSL_CTX* context, RunCa& ca,
-                                                       std::vector<std::string> names,
-                                                       std::string default_name) {
+// A channel whose SSL reads from and writes to memory BIOs the relay fills and drains.
+Result<std::unique_ptr<TlsChannel>> TlsChannel::over_memory(SSL_CTX* context) {
   std::unique_ptr<TlsChannel> channel(new TlsChannel());
-  channel->ca_ = &ca;
-  channel->names_ = std::move(names);
-  channel->default_name_ = std::move(default_name);
   channel->ssl_ = SSL_new(context);
   if (channel->ssl_ == nullptr) return Error{openssl_error_text("SSL_new")};
   channel->in_ = BIO_new(BIO_s_mem());
@@ -148,24 +144,26 @@ Result<std::unique_ptr<TlsChannel>> TlsChannel::server(SSL_CTX* context, RunCa& 
   BIO_set_mem_eof_return(channel->in_, -1);  // empty means "more later", not end of stream
   SSL_set_bio(channel->ssl_, channel->in_, channel->out_);
   SSL_set_app_data(channel->ssl_, channel.get());
+  return channel;
+}
+
+Result<std::unique_ptr<TlsChannel>> TlsChannel::server(SSL_CTX* context, RunCa& ca,
+                                                       std::vector<std::string> names,
+                                                       std::string default_name) {
+  Result<std::unique_ptr<TlsChannel>> made = over_memory(context);
+  if (!made) return made.error();
+  std::unique_ptr<TlsChannel> channel = std::move(made).value();
+  channel->ca_ = &ca;
+  channel->names_ = std::move(names);
+  channel->default_name_ = std::move(default_name);
   SSL_set_accept_state(channel->ssl_);
   return channel;
 }
 
 Result<std::unique_ptr<TlsChannel>> TlsChannel::client(SSL_CTX* context, const std::string& host) {
-  std::unique_ptr<TlsChannel> channel(new TlsChannel());
-  channel->ssl_ = SSL_new(context);
-  if (channel->ssl_ == nullptr) return Error{openssl_error_text("SSL_new")};
-  channel->in_ = BIO_new(BIO_s_mem());
-  channel->out_ = BIO_new(BIO_s_mem());
-  if (channel->in_ == nullptr || channel->out_ == nullptr) {
-    BIO_free(channel->in_);
-    BIO_free(channel->out_);
-    return Error{openssl_error_text("BIO_new")};
-  }
-  BIO_set_mem_eof_return(channel->in_, -1);
-  SSL_set_bio(channel->ssl_, channel->in_, channel->out_);
-  SSL_set_app_data(channel->ssl_, channel.get());
+  Result<std::unique_ptr<TlsChannel>> made = over_memory(context);
+  if (!made) return made.error();
+  std::unique_ptr<TlsChannel> channel = std::move(made).value();
   // SNI, and the certificate must name `host` (checked by OpenSSL during the handshake).
   if (SSL_set_tlsext_host_name(channel->ssl_, host.c_str()) != 1 ||
       SSL_set1_host(channel->ssl_, host.c_str()) != 1) {

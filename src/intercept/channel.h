@@ -96,6 +96,7 @@ class TlsChannel final : public Channel {
 
  private:
   TlsChannel() = default;
+  static Result<std::unique_ptr<TlsChannel>> over_memory(SSL_CTX* context);
   State fail(const std::string& what, int ssl_error);
 
   SSL* ssl_ = nullptr;
