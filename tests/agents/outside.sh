@@ -40,9 +40,14 @@ case $cli in
     env=(GEMINI_API_KEY="${KEY:-AIzaSyOutside0123456789abcdefghij0123456}"
       GOOGLE_GEMINI_BASE_URL=https://generativelanguage.example.test
       GEMINI_TELEMETRY_ENABLED=false OTEL_SDK_DISABLED=true)
+    # with GOOGLE_GEMINI_BASE_URL set and no auth type in settings, the CLI picks "gateway", which
+    # a non-interactive run refuses ("Invalid auth method selected."); the settings pick the key
+    mkdir -p "$home/.gemini"
+    echo '{"security":{"auth":{"selectedType":"gemini-api-key"}},"privacy":{"usageStatisticsEnabled":false}}' \
+      > "$home/.gemini/settings.json"
     ;;
   *) echo "unknown CLI $cli" >&2; exit 2 ;;
 esac
 for key in anthropic openai gemini; do rm -f "$STATE/keys/$key"; done
 cd "$home" && unshare -m sh -c 'mount --bind "$1/hosts" /etc/hosts && shift && exec "$@"' sh "$home" \
-  env -i "${common[@]}" "${env[@]}" ${EXTRA_ENV:-} "$cli" "$@"
+  ${WRAP:-} env -i "${common[@]}" "${env[@]}" ${EXTRA_ENV:-} "$cli" "$@"
