@@ -142,7 +142,8 @@ class PlanBuilder {
         return Error{entry.where.to_string() + ": read_write path " + path +
                      " cannot be used: " + errno_text(errno) + "; create it first or remove it"};
       }
-      add_host_path(path, MountKind::bind_read_write);
+      const bool owned = plan_.started_by_root && info.st_uid == plan_.workspace_owner_uid;
+      add_host_path(path, owned ? MountKind::owned_read_write : MountKind::bind_read_write);
     }
     add_host_path(plan_.workspace, MountKind::workspace);
     // Parents before children: a bind inside the workspace must land on top of the workspace.
@@ -219,7 +220,7 @@ class PlanBuilder {
     plan_.landlock_rules.push_back({"/dev/shm", LandlockAccess::read_write});
     for (const MountStep& step : plan_.mounts) {
       if (step.kind == MountKind::tmpfs || step.kind == MountKind::workspace ||
-          step.kind == MountKind::bind_read_write) {
+          step.kind == MountKind::bind_read_write || step.kind == MountKind::owned_read_write) {
         plan_.landlock_rules.push_back({step.inside, LandlockAccess::read_write});
       }
     }
@@ -296,9 +297,9 @@ class PlanBuilder {
       const std::string path = expand_home(entry.path, plan_.home);
       bool exposed = false;
       for (const MountStep& step : plan_.mounts) {
-        bool host_tree = step.kind == MountKind::bind_read_only ||
-                         step.kind == MountKind::bind_read_write ||
-                         step.kind == MountKind::workspace;
+        bool host_tree =
+            step.kind == MountKind::bind_read_only || step.kind == MountKind::bind_read_write ||
+            step.kind == MountKind::owned_read_write || step.kind == MountKind::workspace;
         if (host_tree && is_within(path, step.inside)) exposed = true;
       }
       struct stat info {};

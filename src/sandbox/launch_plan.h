@@ -18,13 +18,16 @@ namespace airlock::sandbox {
 enum class MountKind {
   bind_read_only,   // host path, read-only, nosuid, nodev
   bind_read_write,  // host path, writable, nosuid, nodev
-  workspace,        // the workspace: bind_read_write, idmapped when started by root
-  tmpfs,            // fresh, empty, writable
-  symlink,          // reproduce a host symlink (e.g. merged-/usr /bin -> usr/bin)
-  protect,          // a path inside the writable workspace, bound read-only onto itself
-  pin,              // a directory bound onto itself so it cannot be renamed away (EBUSY)
-  hide,             // replaced by an empty, read-only directory or file
-  file,             // a read-only file whose content (in `source`) the plan generated
+  // Started by root: a read_write path owned by the workspace's owner, idmapped like the
+  // workspace, so the sandbox user can write it (an agent's config directory in root's $HOME).
+  owned_read_write,
+  workspace,  // the workspace: bind_read_write, idmapped when started by root
+  tmpfs,      // fresh, empty, writable
+  symlink,    // reproduce a host symlink (e.g. merged-/usr /bin -> usr/bin)
+  protect,    // a path inside the writable workspace, bound read-only onto itself
+  pin,        // a directory bound onto itself so it cannot be renamed away (EBUSY)
+  hide,       // replaced by an empty, read-only directory or file
+  file,       // a read-only file whose content (in `source`) the plan generated
 };
 
 struct MountStep {

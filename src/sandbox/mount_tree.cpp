@@ -133,10 +133,11 @@ bool build_dev() {
                             MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC) == 0;
 }
 
-// Started by root: the agent runs as an unprivileged uid, so the workspace is idmapped to it
-// (files the owner has on disk appear owned by the sandbox user, and what it writes is stored
-// as the owner's). Needs real root: the supervisor's child still is, in the init user namespace.
-bool attach_idmapped_workspace(const ChildContext& context, const MountStep& step) {
+// Started by root: the agent runs as an unprivileged uid, so the workspace (and read_write paths
+// of the same owner) is idmapped to it (files the owner has on disk appear owned by the sandbox
+// user, and what it writes is stored as the owner's). Needs real root: the supervisor's child
+// still is, in the init user namespace.
+bool attach_idmapped(const ChildContext& context, const MountStep& step) {
   // The supervisor makes the idmap namespace while we build the view up to here.
   if (!receive_user_namespaces(context.sync_read_fd, *context.user_namespaces)) return false;
   int tree = static_cast<int>(
@@ -146,7 +147,7 @@ bool attach_idmapped_workspace(const ChildContext& context, const MountStep& ste
   attr.attr_set = MOUNT_ATTR_IDMAP | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
   attr.userns_fd = static_cast<uint64_t>(context.user_namespaces->idmap_fd);
   bool ok = ::syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attr, sizeof attr) == 0 &&
-            make_mount_point(step.target.c_str(), true) &&
+            make_mount_point(step.target.c_str(), step.is_directory) &&
             ::syscall(SYS_move_mount, tree, "", AT_FDCWD, step.target.c_str(),
                       MOVE_MOUNT_F_EMPTY_PATH) == 0;
   int saved = errno;
@@ -188,10 +189,13 @@ bool apply_step(const ChildContext& context, const MountStep& step, Step& kind) 
       kind = Step::bind;
       return bind(step.source.c_str(), target, step.is_directory,
                   MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+    case MountKind::owned_read_write:
+      kind = Step::workspace_idmap;
+      return attach_idmapped(context, step);
     case MountKind::workspace:
       if (context.user_namespaces != nullptr) {
         kind = Step::workspace_idmap;
-        return attach_idmapped_workspace(context, step);
+        return attach_idmapped(context, step);
       }
       kind = Step::workspace;
       return bind(step.source.c_str(), target, true, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);

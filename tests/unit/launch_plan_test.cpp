@@ -278,8 +278,12 @@ TEST_F(LaunchPlanTest, MountsAreOrderedParentsBeforeChildren) {
   const LaunchPlan& plan = *result;
 
   long home_tmpfs = index_of(plan, MountKind::tmpfs, home_);
-  long data_bind = index_of(plan, MountKind::bind_read_write, home_ + "/data");
-  long root_bind = index_of(plan, MountKind::bind_read_write, root_);
+  // Started by root, read_write paths of the workspace's owner (all made by this test) are
+  // idmapped like the workspace.
+  const MountKind read_write =
+      ::geteuid() == 0 ? MountKind::owned_read_write : MountKind::bind_read_write;
+  long data_bind = index_of(plan, read_write, home_ + "/data");
+  long root_bind = index_of(plan, read_write, root_);
   long workspace = index_of(plan, MountKind::workspace, workspace_);
   long vendor = index_of(plan, MountKind::bind_read_only, workspace_ + "/vendor");
   long tmp = index_of(plan, MountKind::tmpfs, "/tmp");
