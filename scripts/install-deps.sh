@@ -25,8 +25,11 @@ if [ "${1:-}" = "--test" ]; then
     hyperfine bubblewrap time  # bench/startup compares against bwrap
     libbenchmark-dev    # bench/*_bench.cpp (host matcher)
     dnsmasq-base bind9-dnsutils curl wget git nodejs iproute2 nftables openssl  # egress tests: upstream DNS, real clients
+    ca-certificates     # tests/agents: npm (it comes with nodejs here) fetches the agent CLIs over TLS
     squid tinyproxy wrk # bench/egress compares the proxy against squid and tinyproxy
   )
+  # npm comes with some nodejs builds (NodeSource's) and is a package of its own in Debian's.
+  command -v npm > /dev/null || packages+=(npm)
 fi
 missing=()
 for package in "${packages[@]}"; do
