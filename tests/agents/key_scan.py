@@ -7,7 +7,8 @@
 Scans every process of the sandbox: all descendants of SUPERVISOR_PID, not the supervisor itself
 (it holds the real value by design). For each: /proc/PID/environ, /proc/PID/cmdline and all of
 its readable memory (/proc/PID/maps + /proc/PID/mem; regions without read permission and
-[vvar]/[vsyscall] are skipped, what cannot be read is counted). Then every file the sandbox can
+[vvar]/[vsyscall] are skipped, so are pages /proc/PID/pagemap says were never in memory: they read
+as zeros; what cannot be read is counted). Then every file the sandbox can
 see, walked through /proc/PID/root/ of one sandbox process (top-level proc, sys and dev skipped,
 no symlink followed, one visit per device+inode): regular files are read in 8 MiB pieces that
 overlap by the needle's length, up to FILE_CAP bytes per file.
@@ -33,6 +34,8 @@ import stat
 import sys
 
 CHUNK = 8 << 20
+PAGE = os.sysconf("SC_PAGE_SIZE")
+PRESENT_OR_SWAPPED = (1 << 63) | (1 << 62)
 FILE_CAP = 1 << 30
 MAPS_LINE = re.compile(r"^([0-9a-f]+)-([0-9a-f]+) (\S{4}) \S+ \S+ \d+\s*(.*)$")
 
@@ -139,6 +142,10 @@ def scan_process(counter, pid, stats):
         stats["unreadable_processes"] += 1
         stats["errors"].append(f"memory pid={pid}: {error}")
         return
+    try:
+        pagemap = open(f"/proc/{pid}/pagemap", "rb", buffering=0)
+    except OSError:
+        pagemap = None
     with mem:
         for line in maps:
             match = MAPS_LINE.match(line)
@@ -148,12 +155,47 @@ def scan_process(counter, pid, stats):
             if perms[0] != "r" or name in ("[vvar]", "[vsyscall]", "[vvar_vclock]"):
                 continue
             stats["regions"] += 1
-            try:
-                mem.seek(start)
-                stats["memory_bytes"] += scan_stream(counter, mem.read, "memory",
-                                                     f"{where} region={line[:120]}", end - start)
-            except (OSError, OverflowError, ValueError):
-                stats["unreadable_regions"] += 1
+            for run_start, run_end in present_runs(pagemap, start, end, stats):
+                try:
+                    mem.seek(run_start)
+                    stats["memory_bytes"] += scan_stream(counter, mem.read, "memory",
+                                                         f"{where} region={line[:120]}", run_end - run_start)
+                except (OSError, OverflowError, ValueError):
+                    stats["unreadable_regions"] += 1
+    if pagemap is not None:
+        pagemap.close()
+
+
+def present_runs(pagemap, start, end, stats):
+    """The parts of [start, end) whose pages are in memory or swapped out (/proc/PID/pagemap bits
+    63 and 62): a page never touched holds nothing, and reading it would only map the zero page
+    (Bun and V8 reserve gigabytes of readable address space), so no needle can lie in or across
+    one. Without pagemap: the whole range."""
+    if pagemap is None:
+        yield start, end
+        return
+    try:
+        pagemap.seek((start // PAGE) * 8)
+        entries = pagemap.read(((end - start) // PAGE) * 8)
+    except (OSError, OverflowError, ValueError):
+        yield start, end
+        return
+    if len(entries) != ((end - start) // PAGE) * 8:
+        yield start, end
+        return
+    flags = memoryview(entries).cast("Q")
+    run = None
+    for index in range(len(flags)):
+        if flags[index] & PRESENT_OR_SWAPPED:
+            if run is None:
+                run = index
+        else:
+            stats["absent_pages"] += 1
+            if run is not None:
+                yield start + run * PAGE, start + index * PAGE
+                run = None
+    if run is not None:
+        yield start + run * PAGE, end
 
 
 def walk_files(counter, root, since, stats):
@@ -233,7 +275,7 @@ def main():
         print(f"key_scan.py: no process below supervisor {args.supervisor}", file=sys.stderr)
         sys.exit(2)
     stats = {"processes": 0, "regions": 0, "memory_bytes": 0, "unreadable_regions": 0,
-             "unreadable_processes": 0, "unreadable_environ": 0, "unreadable_cmdline": 0,
+             "unreadable_processes": 0, "absent_pages": 0, "unreadable_environ": 0, "unreadable_cmdline": 0,
              "files": 0, "file_bytes": 0, "old_files": 0, "capped_files": 0, "unreadable_files": 0,
              "unreadable_dirs": 0, "errors": []}
     exes = []
@@ -241,9 +283,15 @@ def main():
         if os.path.exists(f"/proc/{pid}"):
             stats["processes"] += 1
             try:
-                exes.append(f"{pid}:{os.readlink(f'/proc/{pid}/exe')}")
+                exe = os.readlink(f"/proc/{pid}/exe")
             except OSError:
-                exes.append(f"{pid}:?")
+                exe = "?"
+            try:  # the pid inside the sandbox's pid namespace: 1 is the sandbox's init
+                with open(f"/proc/{pid}/status") as f:
+                    nspid = next(l.split()[-1] for l in f if l.startswith("NSpid:"))
+            except (OSError, StopIteration):
+                nspid = "?"
+            exes.append(f"{pid}:{exe}(pid {nspid} inside)")
             scan_process(counter, pid, stats)
     # the file view: the root of the deepest process (the sandbox's own mount namespace)
     root_pid = pids[-1]
