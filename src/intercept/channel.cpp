@@ -1,13 +1,13 @@
 #include "intercept/channel.h"
 
-#include <openssl/err.h>
-#include <openssl/x509v3.h>
-
 #include <algorithm>
 #include <optional>
 
 #include "intercept/openssl_error.h"
 #include "intercept/run_ca.h"
+
+// Last, in a block of its own: OpenSSL's functions become the slots of its dlopen table.
+#include "intercept/openssl_library.h"
 
 namespace airlock::intercept {
 namespace {
@@ -34,6 +34,10 @@ std::string lower(std::string text) {
 }
 
 }  // namespace
+
+void TlsContexts::Free::operator()(SSL_CTX* context) const {
+  SSL_CTX_free(context);
+}
 
 UpstreamSessions::~UpstreamSessions() {
   for (auto& [host, session] : sessions_) SSL_SESSION_free(session);

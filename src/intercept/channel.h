@@ -135,7 +135,7 @@ class UpstreamSessions {
 
 struct TlsContexts {
   struct Free {
-    void operator()(SSL_CTX* context) const { SSL_CTX_free(context); }
+    void operator()(SSL_CTX* context) const;  // in channel.cpp, where OpenSSL is reachable
   };
   using ContextPtr = std::unique_ptr<SSL_CTX, Free>;
   ContextPtr server;

@@ -1,10 +1,14 @@
 #include "intercept/interception.h"
 
+// Last, in a block of its own: OpenSSL's functions become the slots of its dlopen table.
+#include "intercept/openssl_library.h"
+
 namespace airlock::intercept {
 
 Result<std::unique_ptr<Interception>> Interception::create(
     const credentials::CredentialVault& vault, const std::optional<std::string>& upstream_ca,
     const std::string& label) {
+  if (Status opened = open_openssl(); !opened) return opened.error();
   auto interception = std::make_unique<Interception>();
   Result<std::unique_ptr<RunCa>> ca = RunCa::create(label);
   if (!ca) return ca.error();

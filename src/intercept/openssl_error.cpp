@@ -1,6 +1,7 @@
 #include "intercept/openssl_error.h"
 
-#include <openssl/err.h>
+// Last, in a block of its own: OpenSSL's functions become the slots of its dlopen table.
+#include "intercept/openssl_library.h"
 
 namespace airlock::intercept {
 

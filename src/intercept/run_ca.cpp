@@ -1,14 +1,19 @@
 #include "intercept/run_ca.h"
 
-#include <openssl/bio.h>
-#include <openssl/ec.h>
-#include <openssl/pem.h>
-#include <openssl/rand.h>
-#include <openssl/x509v3.h>
-
 #include "intercept/openssl_error.h"
 
+// Last, in a block of its own: OpenSSL's functions become the slots of its dlopen table.
+#include "intercept/openssl_library.h"
+
 namespace airlock::intercept {
+
+void X509Free::operator()(X509* certificate) const {
+  X509_free(certificate);
+}
+void PkeyFree::operator()(EVP_PKEY* key) const {
+  EVP_PKEY_free(key);
+}
+
 namespace {
 
 constexpr long kOneHour = 3600;

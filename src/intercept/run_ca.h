@@ -14,11 +14,12 @@
 
 namespace airlock::intercept {
 
+// Defined beside the code that calls OpenSSL (it is opened with dlopen: openssl_library.h).
 struct X509Free {
-  void operator()(X509* certificate) const { X509_free(certificate); }
+  void operator()(X509* certificate) const;
 };
 struct PkeyFree {
-  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+  void operator()(EVP_PKEY* key) const;
 };
 using X509Ptr = std::unique_ptr<X509, X509Free>;
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
