@@ -8,8 +8,8 @@
 
 #include <fmt/format.h>
 
-#include "wire/dns_message.h"
 #include "egress/host_name.h"
+#include "wire/dns_message.h"
 
 namespace airlock::egress {
 namespace {
