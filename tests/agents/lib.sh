@@ -1,3 +1,4 @@
+# shellcheck shell=bash disable=SC2034  # the counters and $out/$status are read by the helpers eval'd below and by run_agents.sh
 # Sourced by run_agents.sh: the scratch workspace, running airlock as root or as uid 65534, the
 # agent world, and the check helpers of tests/bypass/lib.sh (begin/expect_*/end/finish, the same
 # "ok - NAME" / "not ok - NAME: why" lines), taken from that file so both suites report alike.

@@ -4,7 +4,8 @@
 # names to the stand-ins, the test CA added the way each CLI reads extra roots, the real key in
 # the environment. Root only; the world must be running (world.sh start).
 #   outside.sh claude|codex|gemini [ARGS...]     e.g. outside.sh claude -p "say hi"
-# Environment: AGENTS_DIR (default: install_agents.sh --path), KEY (default: a fixed test key).
+# Environment: AGENTS_DIR (default: install_agents.sh --path), KEY (default: a fixed test key),
+# EXTRA_ENV (more NAME=VALUE words), WRAP (a command to run it under, e.g. "strace -f -o F").
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 STATE=${AIRLOCK_AGENTS_STATE:-/tmp/airlock-agents-world}
@@ -49,5 +50,6 @@ case $cli in
   *) echo "unknown CLI $cli" >&2; exit 2 ;;
 esac
 for key in anthropic openai gemini; do rm -f "$STATE/keys/$key"; done
+# shellcheck disable=SC2016,SC2086  # $1 expands in the inner sh; WRAP and EXTRA_ENV are word lists
 cd "$home" && unshare -m sh -c 'mount --bind "$1/hosts" /etc/hosts && shift && exec "$@"' sh "$home" \
   ${WRAP:-} env -i "${common[@]}" "${env[@]}" ${EXTRA_ENV:-} "$cli" "$@"
