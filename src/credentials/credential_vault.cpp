@@ -1,5 +1,7 @@
 #include "credentials/credential_vault.h"
 
+#include <string.h>
+
 #include <algorithm>
 
 #include "common/file_io.h"
@@ -20,12 +22,14 @@ Result<std::string> read_value(
                    " is not set in airlock's environment; export it in the shell that starts "
                    "airlock (it is never passed into the sandbox)"};
     }
-    return *value;
+    return std::move(*value);  // moved, never copied: one buffer to zero in the sandbox's init
   }
   const std::string path = rule.from.substr(5);
   Result<std::string> text = read_file(path);
   if (!text) return Error{where + "cannot read " + path + ": " + text.error().message};
   std::string value = text->substr(0, text->find_first_of("\r\n"));
+  // The file's text would stay behind in freed memory, which the sandbox's init inherits.
+  ::explicit_bzero(text.value().data(), text->size());
   if (value.empty()) return Error{where + path + " has an empty first line"};
   return value;
 }
@@ -72,8 +76,8 @@ Result<CredentialVault> CredentialVault::load(
     }
     HeaderCredential credential;
     credential.name = rule.name;
-    credential.real = *real;
     credential.placeholder = *placeholder;
+    credential.real = std::move(real).value();  // the value's only buffer (see read_value)
     credential.hosts = rule.hosts;
     const uint64_t ttl =
         rule.ttl_seconds != 0 ? rule.ttl_seconds : policy.credential_ttl_seconds.value_or(0);

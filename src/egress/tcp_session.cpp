@@ -584,8 +584,14 @@ void TcpSession::start_interception(std::string to_client) {
   // already checked), else what followed the CONNECT or SOCKS request.
   std::string from_client = via_ == Via::transparent ? intake_ : intake_.substr(intake_used_);
   intercept::InterceptRelay::Sides sides;
-  Result<std::unique_ptr<intercept::TlsChannel>> upstream = intercept::TlsChannel::client(
-      mtls != nullptr ? tls.mtls.at(mtls->name).get() : tls.contexts.upstream.get(), host_);
+  Result<SSL_CTX*> upstream_context = tls.contexts.upstream.get();
+  if (mtls != nullptr) upstream_context = tls.mtls_context(*mtls);
+  if (!upstream_context) {
+    fail_upstream(upstream_context.error().message);
+    return;
+  }
+  Result<std::unique_ptr<intercept::TlsChannel>> upstream =
+      intercept::TlsChannel::client(*upstream_context, host_);
   if (!upstream) {
     fail_upstream(upstream.error().message);
     return;

@@ -1,5 +1,11 @@
 #include "intercept/interception.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/errno_text.h"
+
 // Last, in a block of its own: OpenSSL's functions become the slots of its dlopen table.
 #include "intercept/openssl_library.h"
 
@@ -17,12 +23,25 @@ Result<std::unique_ptr<Interception>> Interception::create(
   if (!contexts) return contexts.error();
   interception->contexts = std::move(contexts).value();
   for (const credentials::MtlsCredential& credential : vault.mtls_credentials()) {
-    Result<TlsContexts::ContextPtr> context = make_mtls_context(
-        credential.cert, credential.key, credential.ca, *interception->mtls_sessions);
-    if (!context) return Error{"credential " + credential.name + ": " + context.error().message};
-    interception->mtls.emplace(credential.name, std::move(context).value());
+    for (const std::string& file : {credential.cert, credential.key, credential.ca}) {
+      if (::access(file.c_str(), R_OK) != 0) {
+        return Error{"credential " + credential.name + ": cannot read " + file + ": " +
+                     errno_text(errno)};
+      }
+    }
   }
   return interception;
+}
+
+Result<SSL_CTX*> Interception::mtls_context(const credentials::MtlsCredential& credential) {
+  auto found = mtls_.find(credential.name);
+  if (found != mtls_.end()) return found->second.get();
+  Result<TlsContexts::ContextPtr> context =
+      make_mtls_context(credential.cert, credential.key, credential.ca, *mtls_sessions_);
+  if (!context) return Error{"credential " + credential.name + ": " + context.error().message};
+  SSL_CTX* raw = context->get();
+  mtls_.emplace(credential.name, std::move(context).value());
+  return raw;
 }
 
 }  // namespace airlock::intercept

@@ -249,6 +249,9 @@ int start_agent(void* argument) {
 }  // namespace
 
 [[noreturn]] void run_child(const ChildContext& context) {
+  // Our copy of the supervisor's memory: its secrets go first (explicit_bzero is never elided).
+  for (size_t i = 0; i < context.secret_count; ++i)
+    ::explicit_bzero(context.secrets[i].data, context.secrets[i].size);
   const LaunchPlan& plan = *context.plan;
   Failure failure;
   if (!close_inherited(context))

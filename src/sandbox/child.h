@@ -13,8 +13,18 @@
 
 namespace airlock::sandbox {
 
+// Bytes of the supervisor's memory that hold a secret (a credential's value, a secret-looking
+// variable of the caller's environment): the child's copy of them is zeroed before anything else,
+// so the sandbox's init holds none (the agent cannot read it, and now it has nothing to read).
+struct SecretRegion {
+  char* data = nullptr;
+  size_t size = 0;
+};
+
 struct ChildContext {
   const LaunchPlan* plan = nullptr;
+  const SecretRegion* secrets = nullptr;  // `secret_count` regions, in the child's own copy
+  size_t secret_count = 0;
   char* const* argv = nullptr;  // null-terminated, pointing into plan->argv
   char* const* envp = nullptr;  // null-terminated, pointing into plan->environment
   int sync_read_fd = -1;        // socket: one byte per "go", or the user namespaces; EOF: it died

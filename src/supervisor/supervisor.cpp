@@ -13,8 +13,10 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,8 @@
 
 #include "audit/audit_log.h"
 #include "common/errno_text.h"
+#include "credentials/credential_vault.h"
+#include "credentials/secret_environment.h"
 #include "egress/egress_proxy.h"
 #include "egress/sandbox_network.h"
 #include "sandbox/cgroup_limits.h"
@@ -30,6 +34,8 @@
 #include "sandbox/kernel_features.h"
 #include "sandbox/user_namespace.h"
 #include "supervisor/quarantine.h"
+
+extern char** environ;
 
 namespace airlock::supervisor {
 namespace {
@@ -187,6 +193,9 @@ class Supervision {
     }
     context.original_mask = original;
     context.wait_for_setup = cgroups.has_value() || plan_.egress.enabled;
+    const std::vector<sandbox::SecretRegion> secrets = secret_regions();
+    context.secrets = secrets.data();
+    context.secret_count = secrets.size();
 
     // Started by root, the user namespace comes last (see child.cpp): the others are created
     // by real root so that the sandbox user owns none of them.
@@ -237,6 +246,30 @@ class Supervision {
   }
 
  private:
+  // What the child zeroes in its copy of our memory: each credential's value, and the value of
+  // every caller variable that looks like a secret or is a credential's source.
+  std::vector<sandbox::SecretRegion> secret_regions() const {
+    std::vector<sandbox::SecretRegion> regions;
+    if (options_.credentials != nullptr) {
+      for (const credentials::HeaderCredential& credential :
+           options_.credentials->header_credentials()) {
+        regions.push_back({const_cast<char*>(credential.real.data()), credential.real.size()});
+      }
+    }
+    std::set<std::string> sources;
+    for (const policy::CredentialRule& rule : plan_.policy.credentials) {
+      if (rule.from.rfind("env:", 0) == 0) sources.insert(rule.from.substr(4));
+    }
+    for (char** entry = environ; *entry != nullptr; ++entry) {
+      char* equals = std::strchr(*entry, '=');
+      if (equals == nullptr) continue;
+      const std::string name(*entry, static_cast<size_t>(equals - *entry));
+      if (credentials::looks_like_secret(name) || sources.count(name) != 0)
+        regions.push_back({equals + 1, std::strlen(equals + 1)});
+    }
+    return regions;
+  }
+
   int fail(const std::string& line) {
     say(line);
     return kExitSetupFailed;
