@@ -1,9 +1,18 @@
 #include "cli/credential_setup.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
 #include <cstdlib>
+#include <utility>
 
 #include <fmt/format.h>
 
+#include "common/errno_text.h"
+#include "common/file_io.h"
+#include "common/unique_fd.h"
 #include "egress/destination_policy.h"
 #include "policy/network_rule.h"
 
@@ -70,7 +79,20 @@ Status check_reachable(const policy::Policy& policy) {
 
 }  // namespace
 
-Result<PreparedCredentials> prepare_credentials(policy::Policy& policy, const std::string& label) {
+// A moved-from value owns no directory: only the last owner removes it.
+PreparedCredentials::PreparedCredentials(PreparedCredentials&& other) noexcept
+    : vault(std::move(other.vault)),
+      interception(std::move(other.interception)),
+      view(std::move(other.view)),
+      bundle_directory(std::exchange(other.bundle_directory, std::string())) {}
+
+PreparedCredentials::~PreparedCredentials() {
+  if (bundle_directory.empty()) return;
+  if (!view.trust_bundle_path.empty()) ::unlink(view.trust_bundle_path.c_str());
+  ::rmdir(bundle_directory.c_str());
+}
+
+Result<PreparedCredentials> prepare_credentials(policy::Policy& policy) {
   PreparedCredentials prepared;
   if (policy.credentials.empty()) return prepared;
   if (Status reachable = check_reachable(policy); !reachable) return reachable.error();
@@ -90,15 +112,33 @@ Result<PreparedCredentials> prepare_credentials(policy::Policy& policy, const st
       if (!file.empty()) policy.filesystem.hidden.push_back(policy::PathEntry{file, rule.where});
     }
   }
-  Result<std::unique_ptr<intercept::Interception>> interception =
-      intercept::Interception::create(*prepared.vault, policy.network.upstream_ca, label);
+  char bundle_real_path[PATH_MAX];
+  if (::realpath(sandbox::kSystemCaBundle, bundle_real_path) == nullptr) {
+    return Error{std::string("cannot trust the run CA inside the sandbox: ") +
+                 sandbox::kSystemCaBundle + ": " + errno_text(errno) +
+                 " (install ca-certificates)"};
+  }
+  Result<std::string> host_bundle = read_file(bundle_real_path);
+  if (!host_bundle)
+    return Error{"cannot read the host's CA bundle: " + host_bundle.error().message};
+  Result<std::unique_ptr<intercept::Interception>> interception = intercept::Interception::create(
+      *prepared.vault, policy.network.upstream_ca, std::move(host_bundle).value());
   if (!interception) {
     return Error{(policy.network.upstream_ca ? policy.network.upstream_ca_where.to_string() + ": "
                                              : std::string()) +
                  "cannot set up TLS interception: " + interception.error().message};
   }
   prepared.interception = std::move(interception).value();
-  prepared.view.ca_certificate_pem = prepared.interception->ca->certificate_pem();
+  // An empty file now (the launch plan binds it); the supervisor fills it after the clone.
+  char directory[] = "/tmp/airlock-bundle-XXXXXX";
+  if (::mkdtemp(directory) == nullptr)
+    return Error{"cannot make a directory for the sandbox's trust bundle: " + errno_text(errno)};
+  prepared.bundle_directory = directory;
+  prepared.view.trust_bundle_path = prepared.bundle_directory + "/ca-bundle.crt";
+  UniqueFd bundle(::open(prepared.view.trust_bundle_path.c_str(),
+                         O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+  if (!bundle.valid())
+    return Error{"cannot create " + prepared.view.trust_bundle_path + ": " + errno_text(errno)};
   for (const credentials::HeaderCredential& credential : prepared.vault->header_credentials()) {
     prepared.view.environment.push_back(credential.name + "=" + credential.placeholder);
     if (credential.endpoint_port != 0) {

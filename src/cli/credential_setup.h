@@ -16,9 +16,17 @@
 namespace airlock::cli {
 
 struct PreparedCredentials {
+  PreparedCredentials() = default;
+  PreparedCredentials(const PreparedCredentials&) = delete;
+  PreparedCredentials& operator=(const PreparedCredentials&) = delete;
+  PreparedCredentials(PreparedCredentials&& other) noexcept;
+  PreparedCredentials& operator=(PreparedCredentials&&) = delete;
+  ~PreparedCredentials();  // removes the trust bundle and its directory
+
   std::unique_ptr<credentials::CredentialVault> vault;    // null: no credentials
   std::unique_ptr<intercept::Interception> interception;  // null: no credentials
   sandbox::CredentialView view;
+  std::string bundle_directory;  // private (0700), holds view.trust_bundle_path
 };
 
 // --credential NAME=HOST[,HOST...]: the value comes from the caller's variable NAME, is used
@@ -26,7 +34,8 @@ struct PreparedCredentials {
 Status apply_credential_options(const std::vector<std::string>& options, policy::Policy& policy);
 
 // Reads the values, checks each binding is reachable under the allowlist, hides the files the
-// values and keys come from, and makes the run CA. `label` names the run in the CA.
-Result<PreparedCredentials> prepare_credentials(policy::Policy& policy, const std::string& label);
+// values and keys come from, sets up TLS interception and the (empty) file the sandbox's trust
+// bundle will be written to once the run CA exists (supervisor: Interception::issue_ca).
+Result<PreparedCredentials> prepare_credentials(policy::Policy& policy);
 
 }  // namespace airlock::cli

@@ -68,8 +68,7 @@ int run_command(const RunArguments& arguments) {
     for (const std::string& line : unsupported) fmt::print(stderr, "{}\n", line);
     return supervisor::kExitBadInput;
   }
-  Result<PreparedCredentials> credentials =
-      prepare_credentials(policy, fmt::format("{} (pid {})", policy.name, ::getpid()));
+  Result<PreparedCredentials> credentials = prepare_credentials(policy);
   if (!credentials) {
     fmt::print(stderr, "airlock: {}\n", credentials.error().message);
     return supervisor::kExitBadInput;
@@ -98,6 +97,7 @@ int run_command(const RunArguments& arguments) {
   options.audit_path = arguments.audit_path.value_or(policy.audit_path.value_or(""));
   options.credentials = credentials.value().vault.get();
   options.interception = credentials.value().interception.get();
+  options.trust_bundle_path = credentials->view.trust_bundle_path;
   return supervisor::run_sandbox(*plan, options);
 }
 

@@ -5,6 +5,7 @@
 #include <cerrno>
 
 #include "common/errno_text.h"
+#include "common/file_io.h"
 
 // Last, in a block of its own: OpenSSL's functions become the slots of its dlopen table.
 #include "intercept/openssl_library.h"
@@ -13,12 +14,12 @@ namespace airlock::intercept {
 
 Result<std::unique_ptr<Interception>> Interception::create(
     const credentials::CredentialVault& vault, const std::optional<std::string>& upstream_ca,
-    const std::string& label) {
+    std::string host_bundle) {
   if (Status opened = open_openssl(); !opened) return opened.error();
   auto interception = std::make_unique<Interception>();
-  Result<std::unique_ptr<RunCa>> ca = RunCa::create(label);
-  if (!ca) return ca.error();
-  interception->ca = std::move(ca).value();
+  interception->host_bundle_ = std::move(host_bundle);
+  if (!interception->host_bundle_.empty() && interception->host_bundle_.back() != '\n')
+    interception->host_bundle_ += '\n';
   Result<TlsContexts> contexts = make_tls_contexts(upstream_ca);
   if (!contexts) return contexts.error();
   interception->contexts = std::move(contexts).value();
@@ -31,6 +32,16 @@ Result<std::unique_ptr<Interception>> Interception::create(
     }
   }
   return interception;
+}
+
+Status Interception::issue_ca(const std::string& label, const std::string& bundle_path) {
+  Result<std::unique_ptr<RunCa>> made = RunCa::create(label);
+  if (!made) return made.error();
+  ca = std::move(made).value();
+  // Written in place (the sandbox's bind mount shows this very file), before the command runs.
+  Status written = write_file(bundle_path, host_bundle_ + ca->certificate_pem());
+  if (!written) return Error{"cannot write the sandbox's trust bundle: " + written.error().message};
+  return ok_status();
 }
 
 Result<SSL_CTX*> Interception::mtls_context(const credentials::MtlsCredential& credential) {

@@ -16,19 +16,25 @@
 namespace airlock::intercept {
 
 struct Interception {
-  std::unique_ptr<RunCa> ca;
+  std::unique_ptr<RunCa> ca;  // null until issue_ca()
   TlsContexts contexts;
 
-  // `label` names the run in the CA's subject. mTLS credentials' files are only checked for
-  // readability here: their keys are loaded on first use, by the proxy, after the sandbox's
-  // init was cloned, so no copy of them is in its memory.
+  // Before the sandbox is cloned: the TLS contexts, which hold nothing secret. mTLS credentials'
+  // files are only checked for readability: their keys are loaded on first use, by the proxy.
+  // `host_bundle` is the host's CA bundle, which issue_ca() writes out with the run CA.
   static Result<std::unique_ptr<Interception>> create(const credentials::CredentialVault& vault,
                                                       const std::optional<std::string>& upstream_ca,
-                                                      const std::string& label);
+                                                      std::string host_bundle);
+  // After the clone, before the sandbox may start its command: makes the run CA (so that no copy
+  // of its key is in the memory of the sandbox's init, a fork of the supervisor) and writes the
+  // host's bundle plus its certificate into `bundle_path`, which the sandbox sees as its system
+  // bundle. `label` names the run in the CA's subject.
+  Status issue_ca(const std::string& label, const std::string& bundle_path);
   // The client context of an mTLS credential (made on first use; proxy thread only).
   Result<SSL_CTX*> mtls_context(const credentials::MtlsCredential& credential);
 
  private:
+  std::string host_bundle_;
   std::map<std::string, TlsContexts::ContextPtr> mtls_;  // by credential name
   // Their sessions (the upstream context's live in `contexts`). A context points at its cache
   // only for callbacks during handshakes, which end before the run does.

@@ -172,8 +172,8 @@ class PlanBuilder {
       }
       plan_.egress.host_loopback_ports.push_back(rule.port);
     }
-    if (!credentials.ca_certificate_pem.empty()) {
-      if (Status bundle = add_trust_bundle(credentials.ca_certificate_pem); !bundle) return bundle;
+    if (!credentials.trust_bundle_path.empty()) {
+      if (Status bundle = add_trust_bundle(credentials.trust_bundle_path); !bundle) return bundle;
     }
     // /etc/resolv.conf may be a symlink into /run (systemd-resolved, resolvconf): the generated
     // file goes where the link leads inside the view, on the sandbox's private /run.
@@ -194,22 +194,16 @@ class PlanBuilder {
     return ok_status();
   }
 
-  // The host's system bundle plus the run CA, in place of the system bundle (read-only).
-  Status add_trust_bundle(const std::string& ca_pem) {
+  // The run's bundle (host roots + run CA, written by the supervisor), read-only in place of the
+  // system bundle.
+  Status add_trust_bundle(const std::string& bundle_path) {
     char resolved[PATH_MAX];
     if (::realpath(kSystemCaBundle, resolved) == nullptr) {
       return Error{std::string("cannot trust the run CA inside the sandbox: ") + kSystemCaBundle +
                    ": " + errno_text(errno) + " (install ca-certificates)"};
     }
-    Result<std::string> host_bundle = read_file(resolved);
-    if (!host_bundle) {
-      return Error{"cannot trust the run CA inside the sandbox: " + host_bundle.error().message};
-    }
-    std::string bundle = *host_bundle;
-    if (!bundle.empty() && bundle.back() != '\n') bundle += '\n';
-    bundle += ca_pem;
-    plan_.mounts.push_back(
-        {MountKind::file, bundle, "/newroot" + std::string(resolved), resolved, false, ""});
+    plan_.mounts.push_back({MountKind::bind_read_only, "/oldroot" + bundle_path,
+                            "/newroot" + std::string(resolved), resolved, false, ""});
     return ok_status();
   }
 
@@ -380,7 +374,7 @@ void add_environment(const RunRequest& request, LaunchPlan& plan) {
     plan.environment.push_back(variable.name + "=" + variable.value);
   for (const std::string& variable : request.credentials.environment)
     plan.environment.push_back(variable);
-  if (!request.credentials.ca_certificate_pem.empty()) {
+  if (!request.credentials.trust_bundle_path.empty()) {
     // What runtimes read for extra or replacement roots: OpenSSL and curl, Node (and Bun),
     // Python requests, git, Codex (rustls). All point at the combined bundle.
     for (const char* name : {"SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE",

@@ -96,9 +96,10 @@ inline constexpr gid_t kSandboxGid = 65534;
 struct CredentialView {
   std::vector<std::string> environment;  // NAME=placeholder, endpoint variables
   std::vector<uint16_t> endpoint_ports;
-  // The run CA's certificate (PEM) when anything is intercepted: the sandbox's system bundle
-  // becomes the host's bundle plus this, and the usual CA variables point at it.
-  std::string ca_certificate_pem;
+  // When anything is intercepted: a host file shown read-only in place of the sandbox's system
+  // bundle, which the supervisor fills (host bundle + run CA) before the command starts; the
+  // usual CA variables point at it.
+  std::string trust_bundle_path;
 };
 
 struct RunRequest {

@@ -28,6 +28,7 @@
 #include "credentials/secret_environment.h"
 #include "egress/egress_proxy.h"
 #include "egress/sandbox_network.h"
+#include "intercept/interception.h"
 #include "sandbox/cgroup_limits.h"
 #include "sandbox/child.h"
 #include "sandbox/child_report.h"
@@ -222,6 +223,12 @@ class Supervision {
     }
     if (cgroups) {
       if (Status added = cgroups->add(child); !added) return abort_child(added.error().message);
+    }
+    // The run CA is made now, after the clone, so the sandbox's init has no copy of its key.
+    if (options_.interception != nullptr) {
+      Status issued = options_.interception->issue_ca(
+          fmt::format("{} {}", plan_.policy.name, plan_.sandbox_id), options_.trust_bundle_path);
+      if (!issued) return abort_child("cannot set up TLS interception: " + issued.error().message);
     }
     std::unique_ptr<egress::EgressProxy> proxy;
     if (plan_.egress.enabled) {

@@ -22,6 +22,7 @@ struct SupervisorOptions {
   // The run's credentials, held here and handed to the egress proxy (null: none).
   credentials::CredentialVault* credentials = nullptr;
   intercept::Interception* interception = nullptr;
+  std::string trust_bundle_path;  // where Interception::issue_ca writes the sandbox's bundle
 };
 
 // Exit codes of airlock itself (the agent's own status passes through unchanged).

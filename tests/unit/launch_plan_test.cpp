@@ -481,7 +481,8 @@ TEST_F(LaunchPlanTest, CredentialsGivePlaceholdersEndpointsAndTheTrustBundle) {
   view.environment = {"ANTHROPIC_API_KEY=sk-ant-placeholder",
                       "ANTHROPIC_BASE_URL=http://127.0.0.1:15100"};
   view.endpoint_ports = {15100};
-  view.ca_certificate_pem = "-----BEGIN CERTIFICATE-----\nrun CA\n-----END CERTIFICATE-----\n";
+  view.trust_bundle_path = workspace_ + "/bundle.crt";
+  touch(view.trust_bundle_path);
   Result<LaunchPlan> result = make_launch_plan(RunRequest{policy, workspace_, {"/bin/true"}, view});
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_THAT(result->environment, Contains("ANTHROPIC_API_KEY=sk-ant-placeholder"));
@@ -489,16 +490,14 @@ TEST_F(LaunchPlanTest, CredentialsGivePlaceholdersEndpointsAndTheTrustBundle) {
               Contains("NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt"));
   EXPECT_THAT(result->environment, Contains("SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt"));
   EXPECT_EQ(result->egress.endpoint_ports, std::vector<uint16_t>{15100});
+  char system_bundle[PATH_MAX];
+  ASSERT_NE(::realpath("/etc/ssl/certs/ca-certificates.crt", system_bundle), nullptr);
   bool bundle = false;
   for (const MountStep& step : result->mounts) {
-    if (step.kind == MountKind::file &&
-        step.inside.find("ca-certificates.crt") != std::string::npos) {
-      bundle = step.source.find("run CA") != std::string::npos &&
-               step.source.find("-----BEGIN CERTIFICATE-----") !=
-                   step.source.rfind("-----BEGIN CERTIFICATE-----");
-    }
+    bundle = bundle || (step.kind == MountKind::bind_read_only && step.inside == system_bundle &&
+                        step.source == "/oldroot" + view.trust_bundle_path);
   }
-  EXPECT_TRUE(bundle) << "the system bundle is not replaced by the host's plus the run CA";
+  EXPECT_TRUE(bundle) << "the system bundle is not replaced, read-only, by the run's bundle file";
   // An allow rule cannot carry an endpoint's port to the host.
   policy::Policy clash =
       load("version: 1\nname: t\nnetwork:\n  mode: allowlist\n  allow: [\"localhost:15100\"]\n");
