@@ -15,6 +15,7 @@ packages=(
   libc-ares-dev       # asynchronous DNS for the egress proxy (no blocking call on its loop)
   libidn2-dev         # UTS#46 host normalisation (IDN to ASCII) before policy matching
   libssl-dev          # TLS interception for credentials: the run CA, both TLS sides
+  libpsl-dev publicsuffix  # check/suggest: registrable domains from the public suffix list
 )
 if [ "${1:-}" = "--test" ]; then
   packages+=(

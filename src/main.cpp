@@ -46,7 +46,50 @@ int run_main(int argc, char** argv) {
   airlock::cli::CheckArguments check;
   CLI::App* check_app = app.add_subcommand("check", "Validate a policy and print what it allows");
   check_app->add_option("policy", check.policy_file, "Policy file")->required();
-  check_app->add_flag("--json", check.json, "Print the resolved policy as JSON");
+  check_app->add_flag("--json", check.json, "Print the findings and the resolved policy as JSON");
+  check_app->add_flag("--strict", check.strict, "Exit 1 when there are warnings");
+
+  airlock::cli::ExplainArguments explain;
+  CLI::App* explain_app = app.add_subcommand(
+      "explain", "Print the capability table: what a policy grants and which layer enforces it");
+  explain_app->add_option("policy", explain.policy_file, "Policy file")->check(CLI::ExistingFile);
+  explain_app->add_option("--profile", explain.profile, "Built-in profile instead of a file");
+  explain_app->add_flag("--json", explain.json, "Print the table as JSON (docs/explain.schema.json)");
+
+  airlock::cli::SuggestArguments suggest;
+  CLI::App* suggest_app = app.add_subcommand(
+      "suggest", "Print the minimal policy that allows what audit recordings show");
+  suggest_app->add_option("audit", suggest.audit_files, "Audit logs (JSON Lines)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  suggest_app->add_option("--base", suggest.base,
+                          "Profile name or policy file to start from (default: default)");
+  suggest_app->add_option("--collapse", suggest.collapse,
+                          "Use *.PARENT when N or more sibling names were seen (N >= 2)")
+      ->check(CLI::Range(2, 1000000));
+
+  CLI::App* audit_app = app.add_subcommand("audit", "Work with audit logs");
+  audit_app->require_subcommand(1);
+  airlock::cli::AuditVerifyArguments audit_verify;
+  CLI::App* audit_verify_app =
+      audit_app->add_subcommand("verify", "Check an audit log's hash chain");
+  audit_verify_app->add_option("file", audit_verify.file, "Audit log")->required();
+
+  airlock::cli::ObserveArguments observe;
+  CLI::App* observe_app = app.add_subcommand(
+      "observe", "Run CMD and record what it tries to reach (denied unless --forward)");
+  observe_app->add_option("--policy", observe.policy_file, "Base policy (default: the default)")
+      ->check(CLI::ExistingFile);
+  observe_app->add_option("--workspace", observe.workspace, "Writable directory");
+  observe_app->add_option("--audit", observe.audit_path, "Append the recording to FILE");
+  observe_app->add_option("-o,--output", observe.output, "Write the suggested policy to FILE");
+  observe_app->add_option("--dns-upstream", observe.dns_upstream,
+                          "Resolver for allowed names, IP[:PORT] (default: the host's)");
+  observe_app->add_flag("--forward", observe.forward,
+                        "Allow what is attempted (still through the proxy and its checks)");
+  observe_app->add_flag("--verbose", observe.verbose, "Say which layers were enforced");
+  observe_app->add_option("command", observe.command, "CMD [ARGS...] (after --)")->required();
+  observe_app->prefix_command(false);
 
   CLI::App* profiles_app =
       app.add_subcommand("profiles", "List the built-in profiles (for --profile and extends)");
@@ -60,6 +103,10 @@ int run_main(int argc, char** argv) {
   }
   if (run_app->parsed()) return airlock::cli::run_command(run);
   if (profiles_app->parsed()) return airlock::cli::profiles_command();
+  if (explain_app->parsed()) return airlock::cli::explain_command(explain);
+  if (suggest_app->parsed()) return airlock::cli::suggest_command(suggest);
+  if (audit_verify_app->parsed()) return airlock::cli::audit_verify_command(audit_verify);
+  if (observe_app->parsed()) return airlock::cli::observe_command(observe);
   return airlock::cli::check_command(check);
 }
 

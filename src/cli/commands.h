@@ -2,6 +2,7 @@
 // lives in main.cpp; the work lives in policy/, sandbox/ and supervisor/.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -25,10 +26,51 @@ int run_command(const RunArguments& arguments);
 
 struct CheckArguments {
   std::string policy_file;
+  bool json = false;    // findings (and the resolved policy) as JSON
+  bool strict = false;  // warnings fail too (exit 1)
+};
+
+// Validates, then lints: exit 0 clean, 1 warnings under --strict, 2 errors.
+int check_command(const CheckArguments& arguments);
+
+struct ExplainArguments {
+  std::optional<std::string> policy_file;
+  std::optional<std::string> profile;
   bool json = false;
 };
 
-int check_command(const CheckArguments& arguments);
+// The capability table: what the policy grants, and which layer enforces each row.
+int explain_command(const ExplainArguments& arguments);
+
+struct SuggestArguments {
+  std::vector<std::string> audit_files;
+  std::optional<std::string> base;  // a profile name or a policy file (default: default)
+  std::optional<uint32_t> collapse;
+};
+
+// The minimal policy that would have allowed what the recordings show, on stdout.
+int suggest_command(const SuggestArguments& arguments);
+
+struct AuditVerifyArguments {
+  std::string file;
+};
+
+// Checks a log's hash chain; prints the first line where it breaks.
+int audit_verify_command(const AuditVerifyArguments& arguments);
+
+struct ObserveArguments {
+  std::optional<std::string> policy_file;  // BASE (default: the embedded default policy)
+  std::optional<std::string> workspace;
+  std::optional<std::string> audit_path;
+  std::optional<std::string> output;  // -o: the suggested policy
+  std::optional<std::string> dns_upstream;
+  bool forward = false;  // allow what is attempted (through the proxy, every check kept)
+  bool verbose = false;
+  std::vector<std::string> command;
+};
+
+// Runs CMD and records what it tries: network attempts, programs executed.
+int observe_command(const ObserveArguments& arguments);
 
 int profiles_command();
 

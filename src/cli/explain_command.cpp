@@ -1,0 +1,13 @@
+// TEMPORARY: replaced by the real command in this change set.
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+
+namespace airlock::cli {
+
+int explain_command(const ExplainArguments& /*arguments*/) {
+  fmt::print(stderr, "airlock: not built yet\n");
+  return 2;
+}
+
+}  // namespace airlock::cli
