@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "egress/destination_policy.h"
+#include "policy/policy.h"
+
 namespace airlock::cli {
 
 struct RunArguments {
@@ -23,6 +26,9 @@ struct RunArguments {
 };
 
 int run_command(const RunArguments& arguments);
+// What run and observe share once the policy is loaded: command-line additions, credentials,
+// the launch plan, the supervisor.
+int run_policy(policy::Policy policy, const RunArguments& arguments, egress::ObserveMode observe);
 
 struct CheckArguments {
   std::string policy_file;

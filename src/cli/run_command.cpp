@@ -54,7 +54,10 @@ int run_command(const RunArguments& arguments) {
     fmt::print(stderr, "{}\n", loaded.error().message);
     return supervisor::kExitBadInput;
   }
-  policy::Policy policy = std::move(loaded).value();
+  return run_policy(std::move(loaded).value(), arguments, egress::ObserveMode::off);
+}
+
+int run_policy(policy::Policy policy, const RunArguments& arguments, egress::ObserveMode observe) {
   if (std::optional<std::string> problem = apply_network_options(arguments, policy)) {
     fmt::print(stderr, "airlock: {}\n", *problem);
     return supervisor::kExitBadInput;
@@ -98,7 +101,10 @@ int run_command(const RunArguments& arguments) {
   options.credentials = credentials.value().vault.get();
   options.interception = credentials.value().interception.get();
   options.trust_bundle_path = credentials->view.trust_bundle_path;
-  return supervisor::run_sandbox(*plan, options);
+  options.observe = observe;
+  sandbox::LaunchPlan launch = std::move(plan).value();
+  launch.watch_exec = observe != egress::ObserveMode::off;
+  return supervisor::run_sandbox(launch, options);
 }
 
 }  // namespace airlock::cli

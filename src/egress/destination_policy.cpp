@@ -19,8 +19,22 @@ Decision from_match(const RuleMatch& match) {
 
 }  // namespace
 
-DestinationPolicy::DestinationPolicy(const policy::NetworkPolicy& network)
-    : matcher_(network.allow, network.deny), deny_internal_(network.deny_internal) {
+const char* to_string(ObserveMode mode) {
+  switch (mode) {
+    case ObserveMode::off:
+      return "off";
+    case ObserveMode::deny:
+      return "deny";
+    case ObserveMode::forward:
+      return "forward";
+  }
+  return "?";
+}
+
+DestinationPolicy::DestinationPolicy(const policy::NetworkPolicy& network, ObserveMode observe)
+    : matcher_(network.allow, network.deny),
+      observe_(observe),
+      deny_internal_(network.deny_internal) {
   for (const policy::NetworkRule& rule : network.allow) {
     if (is_address_rule(rule) && std::find(address_rule_ports_.begin(), address_rule_ports_.end(),
                                            rule.port) == address_rule_ports_.end()) {
@@ -29,8 +43,27 @@ DestinationPolicy::DestinationPolicy(const policy::NetworkPolicy& network)
   }
 }
 
+Decision DestinationPolicy::learn_unmatched(Decision decision, const std::string& name,
+                                            const IpAddress* literal) const {
+  // A deny rule that matched stays a denial: the user wrote it. localhost means the host's own
+  // loopback (never resolved, so never filtered as internal): only a rule opens it.
+  if (observe_ != ObserveMode::forward || decision.allowed || !decision.rule.empty() ||
+      name == "localhost") {
+    return decision;
+  }
+  if (literal != nullptr && deny_internal_) {
+    AddressVerdict verdict = classify_address(*literal);
+    if (is_internal(verdict.kind)) {
+      decision.reason += " (observe --forward never opens an internal address: " +
+                         std::string(to_string(verdict.kind)) + ")";
+      return decision;
+    }
+  }
+  return Decision{true, "observe --forward: no rule covers it; allowed so it can be recorded", ""};
+}
+
 Decision DestinationPolicy::decide_name(const std::string& name, uint16_t port) const {
-  return from_match(matcher_.match_name(name, port));
+  return learn_unmatched(from_match(matcher_.match_name(name, port)), name, nullptr);
 }
 
 Decision DestinationPolicy::decide_literal(const IpAddress& address, uint16_t port) const {
@@ -38,11 +71,12 @@ Decision DestinationPolicy::decide_literal(const IpAddress& address, uint16_t po
   if (!decision.allowed && decision.rule.empty()) {
     decision.reason = "an IP address is only reachable through an IP or CIDR rule";
   }
-  return decision;
+  return learn_unmatched(std::move(decision), "", &address);
 }
 
 bool DestinationPolicy::name_may_resolve(const std::string& name) const {
-  return matcher_.name_may_be_allowed(name);
+  // forward: every name is resolved upstream; what it resolves to is still filtered.
+  return observe_ == ObserveMode::forward || matcher_.name_may_be_allowed(name);
 }
 
 bool DestinationPolicy::address_listed(const IpAddress& address,

@@ -14,6 +14,13 @@
 
 namespace airlock::egress {
 
+// `airlock observe`: what the sandbox attempts is recorded. `deny` (the default): names no rule
+// covers get synthetic DNS answers (egress/synthetic_addresses.h) and nothing leaves; each
+// attempt is recorded with what the client sent, then refused. `forward`: what no rule covers is
+// allowed and recorded, with every other check kept (internal ranges, rebinding, SNI/Host).
+enum class ObserveMode { off, deny, forward };
+const char* to_string(ObserveMode mode);
+
 struct Decision {
   bool allowed = false;
   std::string reason;  // "allowed", "denied by rule", "no rule for this host and port", ...
@@ -32,7 +39,9 @@ struct FilteredAddresses {
 
 class DestinationPolicy {
  public:
-  explicit DestinationPolicy(const policy::NetworkPolicy& network);
+  explicit DestinationPolicy(const policy::NetworkPolicy& network,
+                             ObserveMode observe = ObserveMode::off);
+  ObserveMode observe() const { return observe_; }
 
   // A normalised name asked for on a port (CONNECT, SOCKS5 domain, absolute URL, DNS mapping).
   Decision decide_name(const std::string& name, uint16_t port) const;
@@ -47,8 +56,12 @@ class DestinationPolicy {
 
  private:
   bool address_listed(const IpAddress& address, std::optional<uint16_t> port) const;
+  // observe --forward: what no rule decided is allowed, except internal addresses.
+  Decision learn_unmatched(Decision decision, const std::string& name,
+                           const IpAddress* literal) const;
 
   HostMatcher matcher_;
+  ObserveMode observe_;
   bool deny_internal_;
   std::vector<uint16_t> address_rule_ports_;  // ports of IP/CIDR allow rules
 };

@@ -18,6 +18,8 @@ constexpr size_t kMaxPending = 512;  // questions in flight upstream, for one sa
 constexpr size_t kMaxTcpClients = 64;
 constexpr size_t kMaxTcpBuffer = 65535 + 2;
 constexpr uint32_t kMaxTtl = 300;
+// A synthetic answer stays the same for the whole run; a short TTL keeps no cache guessing.
+constexpr uint32_t kSyntheticTtl = 60;
 
 std::string type_name(uint16_t type) {
   switch (type) {
@@ -185,6 +187,25 @@ void DnsStub::answer(const uint8_t* message, size_t length, const sockaddr_stora
     return;
   }
   fields["host"] = name->text;
+  if (!context_.policy.name_may_resolve(name->text) && context_.synthetic != nullptr &&
+      (query.type == dns_type::a || query.type == dns_type::aaaa)) {
+    // observe: an A question gets the name's own made-up address, AAAA an empty answer (so the
+    // client uses the A record); the connection that follows is recorded, then refused.
+    std::vector<IpAddress> answers;
+    if (query.type == dns_type::a) {
+      if (std::optional<IpAddress> address = context_.synthetic->address_for(name->text)) {
+        context_.dns_map.remember(*address, name->text);
+        answers.push_back(*address);
+        fields["answers"] = {address->to_string()};
+      }
+    }
+    fields["synthetic"] = true;
+    reply(build_dns_response(query, dns_rcode::noerror, answers, kSyntheticTtl));
+    decide("deny",
+           "no rule for this name (observe: answered with a synthetic address; nothing "
+           "was asked upstream)");
+    return;
+  }
   if (!context_.policy.name_may_resolve(name->text)) {
     reply(build_dns_response(query, dns_rcode::nxdomain, {}, 0));
     decide("deny", "no rule for this name (answered NXDOMAIN; nothing was asked upstream)");

@@ -73,9 +73,9 @@ class Acceptor final : public EventLoop::Handler {
 
 struct EgressProxy::State {
   State(std::unique_ptr<EventLoop> event_loop, const policy::NetworkPolicy& network,
-        const audit::AuditLog& audit_log)
+        const audit::AuditLog& audit_log, ObserveMode observe)
       : loop(std::move(event_loop)),
-        policy(network),
+        policy(network, observe),
         audit(audit_log),
         max_connections(network.max_connections) {}
 
@@ -83,6 +83,7 @@ struct EgressProxy::State {
   PipePool pipes;
   DestinationPolicy policy;
   DnsMap dns_map;
+  SyntheticAddresses synthetic;
   const audit::AuditLog& audit;
   uint32_t max_connections;
   std::unique_ptr<DnsResolver> resolver;
@@ -107,15 +108,13 @@ struct EgressProxy::State {
   }
 };
 
-Result<std::unique_ptr<EgressProxy>> EgressProxy::create(SandboxListeners listeners,
-                                                         const policy::NetworkPolicy& network,
-                                                         const audit::AuditLog& audit,
-                                                         pid_t sandbox_pid,
-                                                         credentials::CredentialVault* credentials,
-                                                         intercept::Interception* interception) {
+Result<std::unique_ptr<EgressProxy>> EgressProxy::create(
+    SandboxListeners listeners, const policy::NetworkPolicy& network, const audit::AuditLog& audit,
+    pid_t sandbox_pid, credentials::CredentialVault* credentials,
+    intercept::Interception* interception, ObserveMode observe) {
   Result<std::unique_ptr<EventLoop>> loop = EventLoop::create();
   if (!loop) return loop.error();
-  auto state = std::make_unique<State>(std::move(loop).value(), network, audit);
+  auto state = std::make_unique<State>(std::move(loop).value(), network, audit, observe);
   std::string upstream;
   if (network.dns_upstream) {
     std::optional<policy::DnsUpstream> parsed = policy::parse_dns_upstream(*network.dns_upstream);
@@ -134,7 +133,7 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::create(SandboxListeners listen
       state->sock_diag.get(), pid_namespace_of(sandbox_pid),
       [raw](uint64_t id) { return raw->sessions.count(id) != 0; },
       [raw](uint64_t id) { raw->loop->defer([raw, id] { raw->sessions.erase(id); }); }, credentials,
-      interception});
+      interception, observe == ObserveMode::deny ? &state->synthetic : nullptr});
   state->stub = std::make_unique<DnsStub>(
       *state->context, std::move(listeners.dns_udp_v4), std::move(listeners.dns_udp_v6),
       std::move(listeners.dns_tcp_v4), std::move(listeners.dns_tcp_v6));

@@ -12,6 +12,7 @@
 
 #include "audit/audit_log.h"
 #include "common/result.h"
+#include "egress/destination_policy.h"
 #include "egress/sandbox_network.h"
 #include "policy/policy.h"
 
@@ -28,12 +29,10 @@ class EgressProxy {
  public:
   // `credentials` and `interception` (both null without credentials) are used by the proxy's
   // thread only, from start() on.
-  static Result<std::unique_ptr<EgressProxy>> create(SandboxListeners listeners,
-                                                     const policy::NetworkPolicy& network,
-                                                     const audit::AuditLog& audit,
-                                                     pid_t sandbox_pid,
-                                                     credentials::CredentialVault* credentials,
-                                                     intercept::Interception* interception);
+  static Result<std::unique_ptr<EgressProxy>> create(
+      SandboxListeners listeners, const policy::NetworkPolicy& network,
+      const audit::AuditLog& audit, pid_t sandbox_pid, credentials::CredentialVault* credentials,
+      intercept::Interception* interception, ObserveMode observe = ObserveMode::off);
   ~EgressProxy();
   EgressProxy(const EgressProxy&) = delete;
   EgressProxy& operator=(const EgressProxy&) = delete;

@@ -20,10 +20,21 @@ nlohmann::json client_process(const ProxyContext& context, const sockaddr_storag
   std::optional<SocketOwner> owner =
       find_socket_owner(context.sock_diag_fd, client, *context.sandbox_pid_namespace);
   if (!owner) return nullptr;
-  return {{"pid", owner->sandbox_pid},
-          {"host_pid", owner->host_pid},
-          {"exe", owner->exe},
-          {"argv", owner->argv}};
+  nlohmann::json process = {{"pid", owner->sandbox_pid},
+                            {"host_pid", owner->host_pid},
+                            {"exe", owner->exe},
+                            {"argv", owner->argv}};
+  // observe learns which program needed a destination: `git-remote-https` alone says less than
+  // its parent `git clone`. Only there: the walk costs a few /proc reads per event.
+  if (context.policy.observe() != ObserveMode::off) {
+    nlohmann::json parents = nlohmann::json::array();
+    for (const SocketOwner& parent :
+         parent_chain(owner->host_pid, *context.sandbox_pid_namespace)) {
+      parents.push_back({{"pid", parent.sandbox_pid}, {"exe", parent.exe}, {"argv", parent.argv}});
+    }
+    process["parents"] = parents;
+  }
+  return process;
 }
 
 }  // namespace airlock::egress

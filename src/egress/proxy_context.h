@@ -19,6 +19,7 @@
 #include "egress/event_loop.h"
 #include "egress/pipe_pool.h"
 #include "egress/socket_owner.h"
+#include "egress/synthetic_addresses.h"
 
 namespace airlock::credentials {
 class CredentialVault;
@@ -45,12 +46,15 @@ struct ProxyContext {
   // The run's credentials and TLS interception; both null when the policy has no credentials.
   credentials::CredentialVault* credentials = nullptr;
   intercept::Interception* interception = nullptr;
+  // observe's deny mode only: the addresses the DNS stub makes up for names no rule covers.
+  SyntheticAddresses* synthetic = nullptr;
 };
 
 // "127.0.0.1:5432", "[::1]:53".
 std::string endpoint_text(const sockaddr_storage& address);
-// {"pid", "sandbox_pid", "exe", "argv"} of the sandbox process holding the client socket, or
-// null when it cannot be found (it may already have closed the socket).
+// {"pid", "host_pid", "exe", "argv"} of the sandbox process holding the client socket, or
+// null when it cannot be found (it may already have closed the socket). Under observe also
+// "parents": [{"pid", "exe", "argv"}, ...] up to the sandbox's init (excluded), nearest first.
 nlohmann::json client_process(const ProxyContext& context, const sockaddr_storage& client);
 
 }  // namespace airlock::egress

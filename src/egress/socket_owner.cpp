@@ -282,6 +282,25 @@ std::string read_exe(int pid_fd) {
   return std::string(path.data(), static_cast<size_t>(length));
 }
 
+SocketOwner describe_process(int pid_fd, pid_t host_pid) {
+  SocketOwner process;
+  process.host_pid = host_pid;
+  process.sandbox_pid = innermost_pid(read_at(pid_fd, "status", kMaxStatusBytes));
+  process.exe = read_exe(pid_fd);
+  process.argv = read_argv(pid_fd);
+  return process;
+}
+
+// The 4th field of /proc/PID/stat, after the command name in parentheses (which may itself
+// contain spaces and parentheses: the last ')' ends it).
+std::optional<pid_t> parent_pid(int pid_fd) {
+  const std::string stat = read_at(pid_fd, "stat", 1024);
+  const size_t name_end = stat.rfind(')');
+  if (name_end == std::string::npos || name_end + 4 >= stat.size()) return std::nullopt;
+  std::string_view rest = std::string_view(stat).substr(name_end + 4);  // ") S " then ppid
+  return parse_pid(rest.substr(0, rest.find(' ')));
+}
+
 std::optional<SocketOwner> process_holding(uint32_t inode, const NamespaceId& wanted) {
   const UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!proc.valid()) return std::nullopt;
@@ -298,12 +317,7 @@ std::optional<SocketOwner> process_holding(uint32_t inode, const NamespaceId& wa
       if (fds_left == 0) return std::nullopt;
       continue;
     }
-    SocketOwner owner;
-    owner.host_pid = pid;
-    owner.sandbox_pid = innermost_pid(read_at(pid_fd.get(), "status", kMaxStatusBytes));
-    owner.exe = read_exe(pid_fd.get());
-    owner.argv = read_argv(pid_fd.get());
-    return owner;
+    return describe_process(pid_fd.get(), pid);
   }
   return std::nullopt;
 }
@@ -333,6 +347,31 @@ std::optional<SocketOwner> find_socket_owner(int sock_diag_fd, const sockaddr_st
   } catch (const std::bad_alloc&) {
     return std::nullopt;  // an audit detail is not worth failing the proxy for
   }
+}
+
+std::vector<SocketOwner> parent_chain(pid_t host_pid, const PidNamespaceId& sandbox,
+                                      size_t max_depth) {
+  std::vector<SocketOwner> chain;
+  const UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!proc.valid()) return chain;
+  pid_t pid = host_pid;
+  while (chain.size() < max_depth) {
+    UniqueFd pid_fd(
+        ::openat(proc.get(), std::to_string(pid).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!pid_fd.valid()) break;
+    const std::optional<pid_t> parent = parent_pid(pid_fd.get());
+    if (!parent) break;
+    UniqueFd parent_fd(
+        ::openat(proc.get(), std::to_string(*parent).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    // The sandbox's init is airlock itself (and, unprivileged, not readable): the chain ends
+    // below it.
+    if (!parent_fd.valid() || pid_namespace_at(parent_fd.get(), "ns/pid") != sandbox) break;
+    SocketOwner process = describe_process(parent_fd.get(), *parent);
+    if (process.sandbox_pid <= 1) break;
+    chain.push_back(std::move(process));
+    pid = *parent;
+  }
+  return chain;
 }
 
 Result<UniqueFd> open_sock_diag() {

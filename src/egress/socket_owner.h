@@ -42,6 +42,11 @@ std::optional<PidNamespaceId> pid_namespace_of(pid_t pid);
 std::optional<SocketOwner> find_socket_owner(int sock_diag_fd, const sockaddr_storage& client,
                                              const PidNamespaceId& sandbox);
 
+// The ancestors of `host_pid` inside the sandbox, nearest first, up to the sandbox's init
+// (pid 1 inside, airlock itself, not included), at most `max_depth` of them.
+std::vector<SocketOwner> parent_chain(pid_t host_pid, const PidNamespaceId& sandbox,
+                                      size_t max_depth = 16);
+
 // A NETLINK_SOCK_DIAG socket (SOCK_CLOEXEC) in the current network namespace.
 Result<UniqueFd> open_sock_diag();
 

@@ -132,6 +132,8 @@ void TcpSession::on_ready(int fd, uint32_t events) {
     read_intake();
   } else if (stage_ == Stage::first_bytes && fd == client_.get()) {
     read_first_bytes();
+  } else if (stage_ == Stage::recording && fd == client_.get()) {
+    read_recording();
   } else if (stage_ == Stage::connecting && fd == upstream_.get()) {
     int error = 0;
     socklen_t length = sizeof error;
@@ -311,13 +313,14 @@ void TcpSession::decide_transparent() {
     return;
   }
   if (!first_reason.empty()) {
-    deny(first_reason, first_rule);
+    record_then_deny(first_reason, first_rule);
     return;
   }
   literal_ = address;
   Decision decision = context_.policy.decide_literal(*address, port_);
   if (!decision.allowed) {
-    deny(decision.reason + " (no DNS answer from airlock gave this address)", decision.rule);
+    record_then_deny(decision.reason + " (no DNS answer from airlock gave this address)",
+                     decision.rule);
     return;
   }
   candidates_ = {*address};
@@ -344,7 +347,7 @@ void TcpSession::decide_host(const std::string& raw_host, uint16_t port) {
     literal_ = normalised->address;
     Decision decision = context_.policy.decide_literal(*literal_, port_);
     if (!decision.allowed) {
-      deny(decision.reason, decision.rule);
+      record_then_deny(decision.reason, decision.rule);
       return;
     }
     candidates_ = {*literal_};
@@ -354,7 +357,7 @@ void TcpSession::decide_host(const std::string& raw_host, uint16_t port) {
   }
   Decision decision = context_.policy.decide_name(host_, port_);
   if (!decision.allowed) {
-    deny(decision.reason, decision.rule);
+    record_then_deny(decision.reason, decision.rule);
     return;
   }
   names_ = {host_};
@@ -403,6 +406,78 @@ void TcpSession::on_resolved(const Resolution& resolution) {
   candidates_ = filtered.allowed;
   allow("allowed", rule_);
   dial_next();
+}
+
+// ---- observe: record, then refuse -------------------------------------------------------------
+
+void TcpSession::record_then_deny(const std::string& reason, const std::string& rule) {
+  // An absolute-form request already said everything (its URL); a closed client says nothing.
+  if (context_.policy.observe() != ObserveMode::deny || forward_proxy_ || !client_.valid()) {
+    deny(reason, rule);
+    return;
+  }
+  recorded_denial_ = RecordedDenial{reason, rule};
+  // A proxy client sends its ClientHello or request only into an open tunnel. Nothing is dialled:
+  // the tunnel ends in airlock, and closes once the bytes are read.
+  if (via_ == Via::http_proxy) {
+    answer_client("HTTP/1.1 200 Connection established\r\n\r\n");
+    tunnel_pretended_ = true;
+  } else if (via_ == Via::socks5) {
+    answer_client(bytes_of(socks5_reply_bytes(socks5_reply::succeeded)));
+    tunnel_pretended_ = true;
+  }
+  stage_ = Stage::recording;
+  // No names: nothing is refused for disagreeing, the filter only reads what the bytes are.
+  pending_filter_ = std::make_unique<DestinationFilter>(std::vector<std::string>{}, port_,
+                                                        DestinationFilter::Kind::first_bytes);
+  filter_ = pending_filter_.get();
+  const std::string early = via_ == Via::transparent ? std::string() : intake_.substr(intake_used_);
+  if (!early.empty() && record_bytes(early)) {
+    deny_recorded();
+    return;
+  }
+  if (!context_.loop.watch(client_.get(), EPOLLIN, this)) {
+    deny_recorded();
+    return;
+  }
+  if (timer_ != 0) context_.loop.cancel_timer(timer_);
+  // As for an allowed connection: a client silent this long speaks second, and says nothing more.
+  timer_ = context_.loop.add_timer(std::chrono::steady_clock::now() + kServerFirstWait, [this] {
+    timer_ = 0;
+    if (stage_ != Stage::recording) return;
+    if (filter_->first_bytes().protocol == "none" && checked_.empty()) {
+      deny_recorded();
+      return;
+    }
+    timer_ = context_.loop.add_timer(std::chrono::steady_clock::now() + kIntakeTimeout, [this] {
+      timer_ = 0;
+      if (stage_ == Stage::recording) deny_recorded();
+    });
+  });
+}
+
+void TcpSession::read_recording() {
+  char chunk[16384];
+  ssize_t n = ::recv(client_.get(), chunk, sizeof chunk, 0);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR)) return;
+  if (n <= 0 || record_bytes(std::string_view(chunk, static_cast<size_t>(n)))) deny_recorded();
+}
+
+bool TcpSession::record_bytes(std::string_view bytes) {
+  // The bytes are read, never sent anywhere: `out` is only how the filter says it has decided.
+  std::string out;
+  ClientFilter::Verdict verdict = pending_filter_->feed(bytes, out);
+  checked_ += out;
+  return verdict != ClientFilter::Verdict::forward || !out.empty();
+}
+
+void TcpSession::deny_recorded() {
+  if (timer_ != 0) {
+    context_.loop.cancel_timer(timer_);
+    timer_ = 0;
+  }
+  const RecordedDenial denial = *recorded_denial_;
+  deny(denial.reason, denial.rule);
 }
 
 // ---- dial and relay ------------------------------------------------------------------------
@@ -677,14 +752,17 @@ void TcpSession::deny(const std::string& reason, const std::string& rule, int ht
     fields["reason"] = reason;
     fields["rule"] = rule;
     fields["process"] = client_process(context_, peer_);  // before the socket closes
+    if (recorded_denial_) fields["observed"] = true;
     context_.audit.record("egress.decision", fields);
   }
-  if (via_ == Via::http_proxy) {
+  if (tunnel_pretended_) {
+    // The client believes it speaks to the origin: a proxy's answer now would be noise to it.
+  } else if (via_ == Via::http_proxy) {
     answer_client(http_answer(http_status, reason));
   } else if (via_ == Via::socks5 && socks_code != 0xff) {
     answer_client(bytes_of(socks5_reply_bytes(socks_code)));
   }
-  close_client(via_ == Via::transparent && !answered_);
+  close_client((via_ == Via::transparent || tunnel_pretended_) && !answered_);
   stage_ = Stage::done;
   context_.release_session(id_);
 }

@@ -48,7 +48,7 @@ class TcpSession final : public EventLoop::Handler {
   void shut_down();
 
  private:
-  enum class Stage { intake, resolving, first_bytes, connecting, relaying, done };
+  enum class Stage { intake, resolving, first_bytes, recording, connecting, relaying, done };
 
   // Intake
   void read_intake();
@@ -73,6 +73,12 @@ class TcpSession final : public EventLoop::Handler {
   RequestHeadHook* misuse_hook();
   const RelayTotals* relay_totals() const;
   void on_relay_done(const RelayTotals& totals);
+  // observe (deny mode): a refused attempt is recorded with what the client sends first
+  // (ClientHello SNI, HTTP Host) before it is refused; nothing is dialled.
+  void record_then_deny(const std::string& reason, const std::string& rule);
+  void read_recording();
+  bool record_bytes(std::string_view bytes);  // true once the bytes tell what they are
+  void deny_recorded();
   // Ends
   void allow(const std::string& reason, const std::string& rule);
   void deny(const std::string& reason, const std::string& rule = "", int http_status = 403,
@@ -122,6 +128,12 @@ class TcpSession final : public EventLoop::Handler {
   bool decided_ = false;
   bool answered_ = false;    // the client got an HTTP answer: close without a reset
   uint32_t over_limit_ = 0;  // the connection limit this session was over, 0 when not
+  struct RecordedDenial {
+    std::string reason;
+    std::string rule;
+  };
+  std::optional<RecordedDenial> recorded_denial_;  // observe: refuse once the client has spoken
+  bool tunnel_pretended_ = false;  // observe: CONNECT/SOCKS5 was told "open" to hear the client
 };
 
 }  // namespace airlock::egress

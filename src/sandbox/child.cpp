@@ -20,6 +20,7 @@
 #include <cstring>
 
 #include "sandbox/child_report.h"
+#include "sandbox/exec_listener.h"
 
 namespace airlock::sandbox {
 namespace {
@@ -291,6 +292,13 @@ int start_agent(void* argument) {
   // Set last: any credential change above would have cleared it.
   if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || !supervisor_alive(context)) {
     report_failure(context, Failure{Step::parent_death_signal, errno, -1});
+  }
+  if (plan.watch_exec) {
+    // Before the default filter, which refuses seccomp(2) to everything after it.
+    const int listener = install_exec_listener();
+    if (listener < 0 || !send_exec_listener(context.sync_read_fd, listener))
+      report_failure(context, Failure{Step::seccomp, errno, -1});
+    ::close(listener);  // the agent must never hold it
   }
   if (!install_seccomp(plan.seccomp_default, failure)) report_failure(context, failure);
   supervise_agent(context);

@@ -79,7 +79,10 @@ struct LaunchPlan {
   std::optional<uint64_t> max_memory_bytes;
   std::optional<uint64_t> timeout_seconds;
 
-  std::vector<sock_filter> seccomp_default;    // always, for the init and the agent
+  std::vector<sock_filter> seccomp_default;  // always, for the init and the agent
+  // `airlock observe`: every execve/execveat inside is reported to the supervisor (a seccomp
+  // user-notification listener the init hands over), which records it and lets it continue.
+  bool watch_exec = false;
   std::vector<sock_filter> seccomp_allowlist;  // only with an explicit `syscalls:` list
 
   std::vector<std::string> argv;

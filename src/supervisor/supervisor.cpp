@@ -29,9 +29,11 @@
 #include "egress/egress_proxy.h"
 #include "egress/sandbox_network.h"
 #include "intercept/interception.h"
+#include "observe/exec_watcher.h"
 #include "sandbox/cgroup_limits.h"
 #include "sandbox/child.h"
 #include "sandbox/child_report.h"
+#include "sandbox/exec_listener.h"
 #include "sandbox/kernel_features.h"
 #include "sandbox/user_namespace.h"
 #include "supervisor/quarantine.h"
@@ -239,8 +241,20 @@ class Supervision {
     if (context.wait_for_setup && !release(sync_write.get())) {
       return abort_child("the sandbox died during set-up");
     }
+    // Before the agent's own exec, which waits for it. No listener: the child failed during
+    // set-up, and its report (read next) says why.
+    std::unique_ptr<observe::ExecWatcher> exec_watcher;
+    if (plan_.watch_exec) {
+      if (Result<UniqueFd> listener = sandbox::receive_exec_listener(sync_write.get())) {
+        Result<std::unique_ptr<observe::ExecWatcher>> watcher =
+            observe::ExecWatcher::start(std::move(listener).value(), audit_);
+        if (!watcher) return abort_child(watcher.error().message);
+        exec_watcher = std::move(watcher).value();
+      }
+    }
 
     int exit_code = supervise(report_read.get(), signals.get(), layers);
+    exec_watcher.reset();
     if (proxy) proxy->stop();  // every open connection gets its close event before the exit
     ::sigprocmask(SIG_SETMASK, &original, nullptr);
     quarantine_created();
@@ -298,9 +312,9 @@ class Supervision {
       files.rlim_cur = files.rlim_max;
       ::setrlimit(RLIMIT_NOFILE, &files);
     }
-    Result<std::unique_ptr<egress::EgressProxy>> proxy =
-        egress::EgressProxy::create(std::move(listeners).value(), plan_.policy.network, audit_,
-                                    child, options_.credentials, options_.interception);
+    Result<std::unique_ptr<egress::EgressProxy>> proxy = egress::EgressProxy::create(
+        std::move(listeners).value(), plan_.policy.network, audit_, child, options_.credentials,
+        options_.interception, options_.observe);
     if (!proxy) return proxy.error();
     proxy.value()->start();
     return std::move(proxy).value();
@@ -466,6 +480,9 @@ class Supervision {
       }
     }
     fields["credentials"] = credentials;
+    if (options_.observe != egress::ObserveMode::off) {
+      fields["observe"] = egress::to_string(options_.observe);
+    }
     audit_.record("sandbox.start", fields);
   }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "egress/destination_policy.h"
 #include "sandbox/launch_plan.h"
 
 namespace airlock::credentials {
@@ -23,6 +24,9 @@ struct SupervisorOptions {
   credentials::CredentialVault* credentials = nullptr;
   intercept::Interception* interception = nullptr;
   std::string trust_bundle_path;  // where Interception::issue_ca writes the sandbox's bundle
+  // `airlock observe`: what the proxy does with what no rule covers (record, then refuse or
+  // allow); `off` for `airlock run`.
+  egress::ObserveMode observe = egress::ObserveMode::off;
 };
 
 // Exit codes of airlock itself (the agent's own status passes through unchanged).
