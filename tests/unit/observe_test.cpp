@@ -1,0 +1,80 @@
+// observe's decisions without sockets: what --forward lets through and what it still refuses,
+// and the synthetic addresses the DNS stub hands out in deny mode.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "egress/destination_policy.h"
+#include "egress/synthetic_addresses.h"
+#include "policy/network_rule.h"
+
+namespace airlock::egress {
+namespace {
+
+using ::testing::HasSubstr;
+
+policy::NetworkPolicy network(std::vector<std::string> allow, std::vector<std::string> deny = {}) {
+  policy::NetworkPolicy result;
+  result.mode = policy::NetworkMode::allowlist;
+  for (const std::string& text : allow)
+    result.allow.push_back(*policy::parse_network_rule(text).rule);
+  for (const std::string& text : deny)
+    result.deny.push_back(*policy::parse_network_rule(text).rule);
+  return result;
+}
+
+IpAddress ip(const char* text) {
+  return *IpAddress::parse(text);
+}
+
+TEST(ObserveForward, AllowsWhatNoRuleCoversButKeepsDenyRulesLocalhostAndInternal) {
+  DestinationPolicy policy(network({"api.example.test:443"}, {"blocked.example.test:443"}),
+                           ObserveMode::forward);
+  Decision unknown = policy.decide_name("registry.example.test", 443);
+  EXPECT_TRUE(unknown.allowed);
+  EXPECT_THAT(unknown.reason, HasSubstr("observe --forward"));
+  EXPECT_TRUE(policy.name_may_resolve("anything.example.test"));
+  EXPECT_FALSE(policy.decide_name("blocked.example.test", 443).allowed);  // the user's deny rule
+  EXPECT_FALSE(policy.decide_name("localhost", 5432).allowed);  // the host's loopback
+  EXPECT_TRUE(policy.decide_literal(ip("203.0.113.7"), 443).allowed);
+  Decision internal = policy.decide_literal(ip("10.1.2.3"), 5432);
+  EXPECT_FALSE(internal.allowed);
+  EXPECT_THAT(internal.reason, HasSubstr("never opens an internal address"));
+  // A name that resolves to an internal address is still filtered after resolution.
+  EXPECT_TRUE(policy.filter_resolved({ip("192.168.1.1")}, 443).allowed.empty());
+}
+
+TEST(ObserveDeny, DecidesExactlyAsTheBasePolicy) {
+  DestinationPolicy plain(network({"api.example.test:443"}));
+  DestinationPolicy observing(network({"api.example.test:443"}), ObserveMode::deny);
+  for (const char* name : {"api.example.test", "registry.example.test", "localhost"}) {
+    EXPECT_EQ(plain.decide_name(name, 443).allowed, observing.decide_name(name, 443).allowed)
+        << name;
+    EXPECT_EQ(plain.name_may_resolve(name), observing.name_may_resolve(name)) << name;
+  }
+  EXPECT_FALSE(observing.decide_literal(ip("203.0.113.7"), 443).allowed);
+}
+
+TEST(SyntheticAddresses, OnePerNameStableAndInsideTheBenchmarkingRange) {
+  SyntheticAddresses synthetic;
+  std::set<std::string> seen;
+  for (int i = 0; i < 600; ++i) {
+    const std::string name = "host" + std::to_string(i) + ".example.test";
+    std::optional<IpAddress> address = synthetic.address_for(name);
+    ASSERT_TRUE(address.has_value());
+    EXPECT_TRUE(SyntheticAddresses::contains(*address)) << address->to_string();
+    EXPECT_NE(address->bytes[3], 0);
+    EXPECT_NE(address->bytes[3], 255);
+    EXPECT_TRUE(seen.insert(address->to_string()).second) << "reused " << address->to_string();
+    EXPECT_EQ(*synthetic.address_for(name), *address);  // the same name, the same answer
+  }
+  EXPECT_EQ(synthetic.address_for("host0.example.test")->to_string(), "198.18.0.1");
+  EXPECT_FALSE(SyntheticAddresses::contains(ip("198.20.0.1")));
+  EXPECT_TRUE(SyntheticAddresses::contains(ip("198.19.255.254")));
+}
+
+}  // namespace
+}  // namespace airlock::egress
