@@ -1,81 +1,54 @@
+// `airlock check [--json] [--strict] POLICY`: validate (one error line, exit 2), then lint.
 #include <fmt/format.h>
-#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "lint/policy_lint.h"
 #include "policy/policy_json.h"
 #include "policy/policy_loader.h"
-#include "policy/run_support.h"
-#include "seccomp/filter_builder.h"
 #include "supervisor/supervisor.h"
 
 namespace airlock::cli {
 namespace {
 
-std::string paths(const std::vector<policy::PathEntry>& entries) {
-  if (entries.empty()) return "-";
-  std::string out;
-  for (const policy::PathEntry& entry : entries) out += (out.empty() ? "" : " ") + entry.path;
-  return out;
+constexpr int kExitWarningsUnderStrict = 1;
+
+nlohmann::json finding_json(const lint::Finding& finding) {
+  return {{"code", finding.code},
+          {"severity", lint::to_string(finding.severity)},
+          {"file", finding.where.file},
+          {"line", finding.where.line},
+          {"column", finding.where.column},
+          {"message", finding.message},
+          {"fix", finding.fix}};
 }
 
-std::string rule_text(const policy::NetworkRule& rule) {
-  bool ipv6 = rule.host.find(':') != std::string::npos && rule.host.find('/') == std::string::npos;
-  return ipv6 ? fmt::format("[{}]:{}", rule.host, rule.port)
-              : fmt::format("{}:{}", rule.host, rule.port);
+// The stable shape scripts read: schema airlock.check/v1.
+nlohmann::json report_json(const std::string& file, const policy::Policy& policy,
+                           const std::vector<lint::Finding>& findings, bool ok) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const lint::Finding& finding : findings) list.push_back(finding_json(finding));
+  return {{"schema", "airlock.check/v1"},
+          {"file", file},
+          {"ok", ok},
+          {"findings", list},
+          {"policy", policy::to_json(policy)}};
 }
 
-void print_capability_table(const policy::Policy& policy) {
-  const policy::ProcessPolicy& process = policy.process;
-  auto row = [](const char* what, const std::string& value) {
-    fmt::print("  {:<14} {}\n", what, value);
-  };
-  const policy::NetworkPolicy& network = policy.network;
-  if (network.mode == policy::NetworkMode::allowlist) {
-    row("network", fmt::format("allowlist through airlock's proxy ({} allowed, {} denied; internal "
-                               "addresses {}; DNS via {})",
-                               network.allow.size(), network.deny.size(),
-                               network.deny_internal ? "denied unless listed" : "allowed",
-                               network.dns_upstream.value_or("the host's resolver")));
-    for (const policy::NetworkRule& rule : network.allow) row("  allow", rule_text(rule));
-    for (const policy::NetworkRule& rule : network.deny) row("  deny", rule_text(rule));
-  } else {
-    row("network", network.mode == policy::NetworkMode::deny_all
-                       ? "none: only the sandbox's own loopback (deny_all)"
-                       : std::string(policy::to_string(network.mode)));
+void print_report(const std::string& file, const policy::Policy& policy,
+                  const std::vector<lint::Finding>& findings, size_t errors) {
+  fmt::print("{}: valid (policy '{}', sha256 {})\n", file, policy.name,
+             policy::policy_sha256(policy).substr(0, 16));
+  for (const lint::Finding& finding : findings) {
+    fmt::print("{}: {}: [{}] {}\n  fix: {}\n", finding.where.to_string(),
+               lint::to_string(finding.severity), finding.code, finding.message, finding.fix);
   }
-  row("workspace", policy.workspace + " (read-write)");
-  row("read-only", paths(policy.filesystem.read_only));
-  row("read-write", paths(policy.filesystem.read_write));
-  row("hidden", paths(policy.filesystem.hidden));
-  row("protected", paths(policy.filesystem.protect) + " (inside the workspace)");
-  row("syscalls", process.syscalls.use_default
-                      ? fmt::format("default ({} refused, plus argument rules)",
-                                    seccomp::default_denied_syscalls().size())
-                      : fmt::format("allowlist of {}: {}", process.syscalls.allow.size(),
-                                    fmt::join(process.syscalls.allow, " ")));
-  row("memory",
-      process.max_memory_mb ? fmt::format("{} MiB", *process.max_memory_mb) : "unlimited");
-  row("processes", process.max_pids ? std::to_string(*process.max_pids) : "unlimited");
-  row("open files", process.max_open_files ? std::to_string(*process.max_open_files) : "inherited");
-  row("timeout", process.timeout_seconds ? fmt::format("{}s", *process.timeout_seconds) : "none");
-  for (const policy::CredentialRule& rule : policy.credentials) {
-    if (rule.type == policy::CredentialType::mtls) {
-      row("credential", fmt::format("{}: client certificate for {}:{} (mTLS; verified with {})",
-                                    rule.name, rule.host, rule.port, rule.ca));
-    } else {
-      row("credential", fmt::format("{}: placeholder inside; real value ({}) only for {}{}",
-                                    rule.name, rule.from, fmt::join(rule.hosts, " "),
-                                    rule.endpoint_variable.empty()
-                                        ? " (TLS interception)"
-                                        : " (local endpoint " + rule.endpoint_variable + ")"));
-    }
-  }
-  if (!process.env.pass.empty())
-    row("env passed", fmt::format("{}", fmt::join(process.env.pass, " ")));
-  for (const policy::EnvironmentVariable& variable : process.env.set)
-    row("env set", variable.name + "=" + variable.value);
-  row("capabilities", "none; no_new_privs; new user namespace");
-  row("audit", policy.audit_path.value_or("off (use --audit FILE)"));
+  const size_t warnings = findings.size() - errors;
+  fmt::print("{} error{}, {} warning{}\n", errors, errors == 1 ? "" : "s", warnings,
+             warnings == 1 ? "" : "s");
+  fmt::print("capabilities: airlock explain {}\n", file);
 }
 
 }  // namespace
@@ -86,17 +59,23 @@ int check_command(const CheckArguments& arguments) {
     fmt::print(stderr, "{}\n", loaded.error().message);
     return supervisor::kExitBadInput;
   }
+  Result<std::vector<lint::Finding>> findings = lint::lint_policy(*loaded, arguments.policy_file);
+  if (!findings) {
+    fmt::print(stderr, "{}: {}\n", arguments.policy_file, findings.error().message);
+    return supervisor::kExitBadInput;
+  }
+  const auto errors = static_cast<size_t>(std::count_if(
+      findings->begin(), findings->end(),
+      [](const lint::Finding& finding) { return finding.severity == lint::Severity::error; }));
+  const bool fails_strict = arguments.strict && !findings->empty();
   if (arguments.json) {
-    fmt::print("{}\n", policy::to_json(*loaded).dump(2));
-    return 0;
+    const bool ok = errors == 0 && !fails_strict;
+    fmt::print("{}\n", report_json(arguments.policy_file, *loaded, *findings, ok).dump(2));
+  } else {
+    print_report(arguments.policy_file, *loaded, *findings, errors);
   }
-  fmt::print("{}: ok (policy '{}', sha256 {})\n", arguments.policy_file, loaded->name,
-             policy::policy_sha256(*loaded).substr(0, 16));
-  print_capability_table(*loaded);
-  for (const std::string& line : policy::unsupported_features(*loaded)) {
-    fmt::print("warning: {} (airlock run will refuse this policy)\n", line);
-  }
-  return 0;
+  if (errors > 0) return supervisor::kExitBadInput;
+  return fails_strict ? kExitWarningsUnderStrict : 0;
 }
 
 }  // namespace airlock::cli

@@ -20,9 +20,10 @@ PslFunctions functions;
 Result<const psl_ctx_t*> load() {
   Result<SharedLibrary> library = SharedLibrary::open("libpsl.so.5", "libpsl5");
   if (!library) return library.error();
-  for (Status bound : {library->bind("psl_latest", &functions.latest),
-                       library->bind("psl_is_public_suffix2", &functions.is_public_suffix2),
-                       library->bind("psl_registrable_domain", &functions.registrable_domain)}) {
+  for (const Status& bound :
+       {library->bind("psl_latest", &functions.latest),
+        library->bind("psl_is_public_suffix2", &functions.is_public_suffix2),
+        library->bind("psl_registrable_domain", &functions.registrable_domain)}) {
     if (!bound) return bound.error();
   }
   // NULL: libpsl's own choice, the newer of its built-in list and the distribution's file

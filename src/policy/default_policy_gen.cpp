@@ -85,6 +85,7 @@ int generate() {
   field("name", literal(p.name));
   field("description", literal(p.description));
   field("extends", strings(p.extends));
+  field("extends_where", location(p.extends_where));
   field("workspace", literal(p.workspace));
   field("workspace_where", location(p.workspace_where));
   field("filesystem.read_only", paths(p.filesystem.read_only));
@@ -97,12 +98,14 @@ int generate() {
   field("network.deny", rules(p.network.deny));
   field("network.unix_sockets", paths(p.network.unix_sockets));
   field("network.deny_internal", p.network.deny_internal ? "true" : "false");
+  field("network.internal_where", location(p.network.internal_where));
   field("network.dns_upstream", text(p.network.dns_upstream));
   field("network.dns_upstream_where", location(p.network.dns_upstream_where));
   field("network.max_connections", std::to_string(p.network.max_connections));
   field("network.upstream_ca", text(p.network.upstream_ca));
   field("network.upstream_ca_where", location(p.network.upstream_ca_where));
-  // Not in the default profile; written out only if a future default sets them.
+  // Not in the default profile; written out only if a future default sets them (so
+  // process.env.pass_where, which follows env.pass, is empty too).
   if (!p.publish.empty() || !p.credentials.empty() || !p.process.env.pass.empty() ||
       !p.process.env.set.empty()) {
     (void)std::fprintf(stderr,
@@ -110,6 +113,7 @@ int generate() {
                        "written\n");
     return 1;
   }
+  field("process.where", location(p.process.where));
   field("process.syscalls.use_default", p.process.syscalls.use_default ? "true" : "false");
   field("process.syscalls.allow", strings(p.process.syscalls.allow));
   field("process.syscalls.where", location(p.process.syscalls.where));

@@ -56,6 +56,7 @@ struct NetworkPolicy {
   std::vector<NetworkRule> deny;
   std::vector<PathEntry> unix_sockets;
   bool deny_internal = true;
+  SourceLocation internal_where;  // the `internal:` value, when one was written
   // Where the proxy resolves allowed names: "IP" or "IP:PORT" (default: the host's resolv.conf).
   std::optional<std::string> dns_upstream;
   SourceLocation dns_upstream_where;
@@ -93,11 +94,13 @@ struct EnvironmentVariable {
 // (credentials/secret_environment.h); `pass` lets named ones through, `set` sets values.
 struct EnvironmentPolicy {
   std::vector<std::string> pass;
-  std::vector<EnvironmentVariable> set;  // one entry per name; a later policy's value wins
+  std::vector<SourceLocation> pass_where;  // where pass[i] was listed
+  std::vector<EnvironmentVariable> set;    // one entry per name; a later policy's value wins
   bool operator==(const EnvironmentPolicy&) const = default;
 };
 
 struct ProcessPolicy {
+  SourceLocation where;  // the `process:` section of the last document that has one
   SyscallPolicy syscalls;
   EnvironmentPolicy env;
   std::optional<uint64_t> max_memory_mb;
@@ -137,6 +140,7 @@ struct Policy {
   std::string name;
   std::string description;           // one line, shown by `airlock profiles`
   std::vector<std::string> extends;  // profiles merged underneath, in order
+  SourceLocation extends_where;      // the `extends:` value of the last document that wrote one
   std::string workspace = ".";
   SourceLocation workspace_where;
   FilesystemPolicy filesystem;

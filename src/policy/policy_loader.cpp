@@ -291,6 +291,7 @@ class PolicyBuilder {
               yaml_.fail(value, "network internal must be deny or allow; got '" + choice + "'");
             }
             network.deny_internal = choice == "deny";
+            network.internal_where = yaml_.where(value);
           } else if (key == "dns_upstream") {
             network.dns_upstream = dns_upstream(yaml_, value);
             network.dns_upstream_where = yaml_.where(value);
@@ -353,6 +354,7 @@ class PolicyBuilder {
 
   void apply_process(const YAML::Node& node) {
     ProcessPolicy& process = policy_.process;
+    process.where = yaml_.where(node);
     yaml_.for_each_key(
         node, "process",
         {"syscalls", "env", "max_memory_mb", "max_pids", "max_open_files", "timeout"},
@@ -383,8 +385,10 @@ class PolicyBuilder {
     yaml_.for_each_key(
         node, "process env", {"pass", "set"}, [&](const std::string& key, const YAML::Node& value) {
           if (key == "pass") {
-            for (const YAML::Node& item : yaml_.sequence(value, "process env pass"))
+            for (const YAML::Node& item : yaml_.sequence(value, "process env pass")) {
               env.pass.push_back(variable_name(item, yaml_.string(item, "process env pass entry")));
+              env.pass_where.push_back(yaml_.where(item));
+            }
             return;
           }
           if (!value.IsMap()) yaml_.fail(value, "process env set must be a mapping of NAME: value");
@@ -601,6 +605,7 @@ void apply_document(std::string_view text, const std::string& file_name, Policy&
       apply_profiles(yaml, YAML::Load("[default]"), into, depth);
     } else {
       apply_profiles(yaml, extends, into, depth);
+      into.extends_where = yaml.where(extends);
     }
     PolicyBuilder builder(yaml, into);
     if (enforce_form) {

@@ -256,8 +256,30 @@ check "--policy with --profile conflicts" 2 "$AIRLOCK" run --policy "$typo" --pr
 check "a workspace of / is refused" 2 "$AIRLOCK" run --workspace / -- /bin/true
 expect "refusal names the system directory" "would make the system directory /usr writable"
 check "missing command is a usage error" 2 "$AIRLOCK" run
-check "check prints the capability table" 0 "$AIRLOCK" check "$timeout_policy"
-expect "capability table" "network +none: only the sandbox's own loopback"
+# --- check's lint: exit 0 clean, 1 warnings under --strict, 2 errors -------------------------
+limited=$(policy limited 'version: 1
+name: limited
+process:
+  max_memory_mb: 512
+')
+check "check: a clean policy passes --strict" 0 "$AIRLOCK" check --strict "$limited"
+expect "check ends with the summary and the explain hint" "^0 errors, 0 warnings$"
+expect "check points to airlock explain" "^capabilities: airlock explain .*limited.yaml$"
+check "check: warnings pass without --strict" 0 "$AIRLOCK" check "$timeout_policy"
+check "check: warnings fail under --strict" 1 "$AIRLOCK" check --strict "$timeout_policy"
+expect "a warning has file:line:col, code and fix" "timeout.yaml:[0-9]+:[0-9]+: warning: \[process.no-memory-limit\]"
+expect "the fix follows on its own line" "^  fix: add process.max_memory_mb"
+wildcard=$(policy wildcard 'version: 1
+name: wildcard
+process: {max_memory_mb: 512}
+network:
+  mode: allowlist
+  allow: ["*.amazonaws.com:443"]
+')
+check "check: an error finding is exit 2" 2 "$AIRLOCK" check "$wildcard"
+expect "the error names the rule's place" "wildcard.yaml:6:11: error: \[network.wildcard-shared-tenant\]"
+check "check --json: the findings and the policy" 2 "$AIRLOCK" check --json "$wildcard"
+expect "check --json has its schema" '"schema": "airlock.check/v1"'
 
 # --- the supervisor's death ---------------------------------------------------------------
 marker="airlock-orphan-$$-$RANDOM"

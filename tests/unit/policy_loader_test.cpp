@@ -703,7 +703,7 @@ TEST(PolicyJson, HashIsStableAndTracksEveryValue) {
 }
 
 // The hash is SHA-256 of the canonical JSON, as coreutils' sha256sum computes it, so an auditor
-// can recompute it from `airlock check --json` output.
+// can recompute it from the "policy" member of `airlock check --json` output.
 TEST(PolicyJson, HashIsTheSha256OfTheCanonicalJson) {
   Result<Policy> policy = load(kDesignExample);
   ASSERT_TRUE(policy) << policy.error().message;
