@@ -15,6 +15,9 @@ struct NftablesFunctions {
   decltype(&nft_ctx_buffer_error) ctx_buffer_error;
   decltype(&nft_ctx_get_error_buffer) ctx_get_error_buffer;
   decltype(&nft_run_cmd_from_buffer) run_cmd_from_buffer;
+  decltype(&nft_ctx_output_set_flags) output_set_flags;
+  decltype(&nft_ctx_buffer_output) buffer_output;
+  decltype(&nft_ctx_get_output_buffer) get_output_buffer;
 };
 
 Result<NftablesFunctions> open_functions() {
@@ -27,6 +30,9 @@ Result<NftablesFunctions> open_functions() {
       library->bind("nft_ctx_buffer_error", &nft.ctx_buffer_error),
       library->bind("nft_ctx_get_error_buffer", &nft.ctx_get_error_buffer),
       library->bind("nft_run_cmd_from_buffer", &nft.run_cmd_from_buffer),
+      library->bind("nft_ctx_output_set_flags", &nft.output_set_flags),
+      library->bind("nft_ctx_buffer_output", &nft.buffer_output),
+      library->bind("nft_ctx_get_output_buffer", &nft.get_output_buffer),
   };
   for (const Status& step : bound)
     if (!step) return step.error();
@@ -63,6 +69,21 @@ Status load_nftables_ruleset(const std::string& ruleset) {
     return Error{one_line(nft.ctx_get_error_buffer(context.get()))};
   }
   return ok_status();
+}
+
+Result<std::string> nftables_json(const std::string& command) {
+  if (!nftables()) return nftables().error();
+  const NftablesFunctions& nft = *nftables();
+  std::unique_ptr<nft_ctx, decltype(nft.ctx_free)> context(nft.ctx_new(NFT_CTX_DEFAULT),
+                                                           nft.ctx_free);
+  if (context == nullptr) return Error{"cannot create an nftables context"};
+  nft.ctx_buffer_error(context.get());
+  nft.buffer_output(context.get());
+  nft.output_set_flags(context.get(), NFT_CTX_OUTPUT_JSON);
+  if (nft.run_cmd_from_buffer(context.get(), command.c_str()) != 0) {
+    return Error{one_line(nft.ctx_get_error_buffer(context.get()))};
+  }
+  return std::string(nft.get_output_buffer(context.get()));
 }
 
 }  // namespace airlock::egress

@@ -15,4 +15,7 @@ Status open_nftables_library();
 // Runs `ruleset` (nft syntax) as one transaction; the error carries nft's own message on one line.
 Status load_nftables_ruleset(const std::string& ruleset);
 
+// Runs `command` (e.g. "list set inet airlock NAME") and returns nft's JSON output.
+Result<std::string> nftables_json(const std::string& command);
+
 }  // namespace airlock::egress

@@ -21,6 +21,7 @@
 
 #include "common/errno_text.h"
 #include "common/fd_message.h"
+#include "egress/dropped_datagrams.h"
 #include "egress/nftables_ruleset.h"
 #include "egress/sandbox_ports.h"
 
@@ -188,7 +189,7 @@ int listener(int family, int type, uint16_t port) {
 
 }  // namespace
 
-std::string capture_ruleset(const std::vector<uint16_t>& host_loopback_ports) {
+std::string capture_ruleset(const std::vector<uint16_t>& host_loopback_ports, bool count_dropped) {
   std::string ports;
   for (uint16_t port : host_loopback_ports)
     ports += (ports.empty() ? "" : ", ") + std::to_string(port);
@@ -202,6 +203,7 @@ std::string capture_ruleset(const std::vector<uint16_t>& host_loopback_ports) {
   }
   return fmt::format(
       "table inet airlock {{\n"
+      "{3}"
       "  chain capture {{\n"
       "    type nat hook output priority -100; policy accept;\n"
       "    meta l4proto {{ tcp, udp }} th dport 53 redirect to :{0}\n"
@@ -214,14 +216,17 @@ std::string capture_ruleset(const std::vector<uint16_t>& host_loopback_ports) {
       "    type filter hook output priority 0; policy drop;\n"
       "    ip daddr 127.0.0.0/8 accept\n"
       "    ip6 daddr ::1 accept\n"
+      "{4}"
       "  }}\n"
       "}}\n",
-      kDnsPort, kTransparentPort, carried);
+      kDnsPort, kTransparentPort, carried, count_dropped ? dropped_counter_sets() : "",
+      count_dropped ? dropped_counter_rules() : "");
 }
 
 Result<SandboxListeners> install_sandbox_capture(pid_t sandbox_pid, bool join_user_namespace,
-                                                 const std::vector<uint16_t>& host_loopback_ports) {
-  const std::string ruleset = capture_ruleset(host_loopback_ports);
+                                                 const std::vector<uint16_t>& host_loopback_ports,
+                                                 bool count_dropped) {
+  const std::string ruleset = capture_ruleset(host_loopback_ports, count_dropped);
   if (Status opened = open_nftables_library(); !opened) {
     return Error{"cannot set up the sandbox's egress capture: " + opened.error().message};
   }

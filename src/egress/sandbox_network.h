@@ -29,11 +29,15 @@ struct SandboxListeners {
 };
 
 // The nftables ruleset for the sandbox namespace (exposed for tests and `airlock check`).
-std::string capture_ruleset(const std::vector<uint16_t>& host_loopback_ports);
+// `count_dropped` (observe): what the fence drops is also counted per destination
+// (egress/dropped_datagrams.h).
+std::string capture_ruleset(const std::vector<uint16_t>& host_loopback_ports,
+                            bool count_dropped = false);
 
 // Enters the network namespace of `sandbox_pid` (first its user namespace when
 // `join_user_namespace`, i.e. when the supervisor is not root) and installs the capture.
 Result<SandboxListeners> install_sandbox_capture(pid_t sandbox_pid, bool join_user_namespace,
-                                                 const std::vector<uint16_t>& host_loopback_ports);
+                                                 const std::vector<uint16_t>& host_loopback_ports,
+                                                 bool count_dropped = false);
 
 }  // namespace airlock::egress

@@ -26,6 +26,7 @@
 #include "common/errno_text.h"
 #include "credentials/credential_vault.h"
 #include "credentials/secret_environment.h"
+#include "egress/dropped_datagrams.h"
 #include "egress/egress_proxy.h"
 #include "egress/sandbox_network.h"
 #include "intercept/interception.h"
@@ -256,6 +257,7 @@ class Supervision {
     int exit_code = supervise(report_read.get(), signals.get(), layers);
     exec_watcher.reset();
     if (proxy) proxy->stop();  // every open connection gets its close event before the exit
+    record_dropped();          // no other thread is left: the counting helper may fork
     ::sigprocmask(SIG_SETMASK, &original, nullptr);
     quarantine_created();
     record_exit(exit_code,
@@ -291,6 +293,24 @@ class Supervision {
     return regions;
   }
 
+  // observe: one `egress.dropped` event per destination the fence dropped datagrams to.
+  void record_dropped() {
+    if (!dropped_) return;
+    Result<std::vector<egress::DroppedDatagrams>> counts = dropped_->read();
+    dropped_.reset();  // the sandbox's network namespace goes with it
+    if (!counts) {
+      say("cannot read the dropped-datagram counts: " + counts.error().message);
+      return;
+    }
+    for (const egress::DroppedDatagrams& dropped : *counts) {
+      nlohmann::json fields = {{"protocol", dropped.protocol},
+                               {"address", dropped.address},
+                               {"packets", dropped.packets}};
+      if (dropped.protocol == "udp") fields["port"] = dropped.port;
+      audit_.record("egress.dropped", fields);
+    }
+  }
+
   int fail(const std::string& line) {
     say(line);
     return kExitSetupFailed;
@@ -303,9 +323,15 @@ class Supervision {
     std::vector<uint16_t> captured = plan_.egress.host_loopback_ports;
     captured.insert(captured.end(), plan_.egress.endpoint_ports.begin(),
                     plan_.egress.endpoint_ports.end());
-    Result<egress::SandboxListeners> listeners =
-        egress::install_sandbox_capture(child, !plan_.started_by_root, captured);
+    Result<egress::SandboxListeners> listeners = egress::install_sandbox_capture(
+        child, !plan_.started_by_root, captured, options_.observe != egress::ObserveMode::off);
     if (!listeners) return listeners.error();
+    if (options_.observe != egress::ObserveMode::off) {
+      Result<egress::DroppedDatagramCounter> counter =
+          egress::DroppedDatagramCounter::hold(child, !plan_.started_by_root);
+      if (!counter) return counter.error();
+      dropped_.emplace(std::move(counter).value());
+    }
     // Thousands of tunnels need thousands of descriptors (the sandbox's own limit is separate).
     rlimit files{};
     if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
@@ -545,6 +571,7 @@ class Supervision {
   bool timeout_killed_ = false;
   std::optional<int> agent_status_;
   std::chrono::steady_clock::time_point started_;
+  std::optional<egress::DroppedDatagramCounter> dropped_;  // observe only
 };
 
 }  // namespace

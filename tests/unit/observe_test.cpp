@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "egress/destination_policy.h"
+#include "egress/dropped_datagrams.h"
+#include "egress/sandbox_network.h"
 #include "egress/synthetic_addresses.h"
 #include "policy/network_rule.h"
 
@@ -38,7 +40,7 @@ TEST(ObserveForward, AllowsWhatNoRuleCoversButKeepsDenyRulesLocalhostAndInternal
   EXPECT_THAT(unknown.reason, HasSubstr("observe --forward"));
   EXPECT_TRUE(policy.name_may_resolve("anything.example.test"));
   EXPECT_FALSE(policy.decide_name("blocked.example.test", 443).allowed);  // the user's deny rule
-  EXPECT_FALSE(policy.decide_name("localhost", 5432).allowed);  // the host's loopback
+  EXPECT_FALSE(policy.decide_name("localhost", 5432).allowed);            // the host's loopback
   EXPECT_TRUE(policy.decide_literal(ip("203.0.113.7"), 443).allowed);
   Decision internal = policy.decide_literal(ip("10.1.2.3"), 5432);
   EXPECT_FALSE(internal.allowed);
@@ -74,6 +76,36 @@ TEST(SyntheticAddresses, OnePerNameStableAndInsideTheBenchmarkingRange) {
   EXPECT_EQ(synthetic.address_for("host0.example.test")->to_string(), "198.18.0.1");
   EXPECT_FALSE(SyntheticAddresses::contains(ip("198.20.0.1")));
   EXPECT_TRUE(SyntheticAddresses::contains(ip("198.19.255.254")));
+}
+
+TEST(DroppedDatagrams, CountedOnlyUnderObserveAndReadFromNftJson) {
+  EXPECT_THAT(capture_ruleset({}, false), ::testing::Not(HasSubstr("dropped_udp4")));
+  const std::string counting = capture_ruleset({}, true);
+  EXPECT_THAT(counting, HasSubstr("set dropped_udp4"));
+  EXPECT_THAT(counting, HasSubstr("update @dropped_udp4 { ip daddr . udp dport }"));
+  // The counting rules sit in the fence, after its loopback accepts and before its drop policy.
+  EXPECT_LT(counting.find("ip6 daddr ::1 accept\n    meta l4proto udp update"),
+            counting.find("update @dropped_icmp6"));
+  // What `nft -j list table inet airlock` printed for two UDP destinations and one ICMP one.
+  const std::string json = R"({"nftables": [{"metainfo": {"version": "1.0.6"}},
+    {"set": {"family": "inet", "name": "dropped_udp4", "table": "airlock",
+      "elem": [{"elem": {"val": {"concat": ["9.9.9.9", 123]}, "counter": {"packets": 3, "bytes": 87}}},
+               {"elem": {"val": {"concat": ["8.8.4.4", 5000]}, "counter": {"packets": 1, "bytes": 29}}}]}},
+    {"set": {"family": "inet", "name": "dropped_icmp4", "table": "airlock",
+      "elem": [{"elem": {"val": "1.1.1.1", "counter": {"packets": 2, "bytes": 168}}}]}},
+    {"set": {"family": "inet", "name": "dropped_udp6", "table": "airlock"}},
+    {"chain": {"family": "inet", "table": "airlock", "name": "fence"}}]})";
+  Result<std::vector<DroppedDatagrams>> counts = parse_dropped_counts(json);
+  ASSERT_TRUE(counts) << counts.error().message;
+  ASSERT_EQ(counts->size(), 3u);
+  EXPECT_EQ((*counts)[0].protocol, "udp");
+  EXPECT_EQ((*counts)[0].address, "9.9.9.9");
+  EXPECT_EQ((*counts)[0].port, 123);
+  EXPECT_EQ((*counts)[0].packets, 3u);
+  EXPECT_EQ((*counts)[2].protocol, "icmp");
+  EXPECT_EQ((*counts)[2].address, "1.1.1.1");
+  EXPECT_EQ((*counts)[2].packets, 2u);
+  EXPECT_FALSE(parse_dropped_counts("Error: No such file or directory"));
 }
 
 }  // namespace
