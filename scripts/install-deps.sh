@@ -27,6 +27,7 @@ if [ "${1:-}" = "--test" ]; then
     libbenchmark-dev    # bench/*_bench.cpp (host matcher)
     dnsmasq-base bind9-dnsutils curl wget git nodejs iproute2 nftables openssl  # egress tests: upstream DNS, real clients
     ca-certificates     # tests/agents: npm (it comes with nodejs here) fetches the agent CLIs over TLS
+    python3-jsonschema jq  # tests/explain: explain's JSON against its schema, the jq assertion
     squid tinyproxy wrk # bench/egress compares the proxy against squid and tinyproxy
   )
   # npm comes with some nodejs builds (NodeSource's) and is a package of its own in Debian's.
