@@ -741,6 +741,10 @@ void TcpSession::allow(const std::string& reason, const std::string& rule) {
   fields["decision"] = "allow";
   fields["reason"] = reason;
   fields["rule"] = rule;
+  // observe learns which program needed each destination, allowed ones included.
+  if (context_.policy.observe() != ObserveMode::off) {
+    fields["process"] = client_process(context_, peer_);
+  }
   context_.audit.record("egress.decision", fields);
 }
 
