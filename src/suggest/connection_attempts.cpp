@@ -25,9 +25,9 @@ constexpr std::string_view kInternalAddressSuffix = " without an IP rule for it"
 constexpr std::string_view kLoopbackPrefix = "the sandbox's loopback port ";
 
 std::optional<uint16_t> port_of(const nlohmann::json& event) {
-  if (!event.contains("port") || !event["port"].is_number_unsigned()) return std::nullopt;
-  const uint64_t port = event["port"].get<uint64_t>();
-  if (port == 0 || port > 65535) return std::nullopt;
+  if (!event.contains("port") || !event["port"].is_number_integer()) return std::nullopt;
+  const int64_t port = event["port"].get<int64_t>();
+  if (port <= 0 || port > 65535) return std::nullopt;
   return static_cast<uint16_t>(port);
 }
 

@@ -14,7 +14,7 @@
 namespace airlock::suggest {
 namespace {
 
-constexpr uint64_t kMiB = 1024 * 1024;
+constexpr uint64_t kMiB = uint64_t{1} << 20;
 constexpr uint64_t kMemoryStepMiB = 256;
 constexpr uint64_t kMemoryFloorMiB = 512;
 
@@ -114,7 +114,7 @@ std::string allow_list(const SuggestionBase& base, const LearnedRules& learned) 
 std::string network_section(const SuggestionBase& base, const LearnedRules& learned) {
   const YAML::Node network = base.from_file ? base.document["network"] : YAML::Node();
   if (learned.rules.empty()) {
-    return network.IsDefined() ? emit_entry("network", network, 0) : "";
+    return base.from_file && network.IsDefined() ? emit_entry("network", network, 0) : "";
   }
   std::string out = "network:\n  mode: allowlist\n";
   if (network.IsMap()) {
@@ -129,7 +129,7 @@ std::string network_section(const SuggestionBase& base, const LearnedRules& lear
 std::string process_section(const SuggestionBase& base, std::optional<uint64_t> peak_bytes) {
   const YAML::Node process = base.from_file ? base.document["process"] : YAML::Node();
   if (base.resolved.process.max_memory_mb) {
-    return process.IsDefined() ? emit_entry("process", process, 0) : "";
+    return base.from_file && process.IsDefined() ? emit_entry("process", process, 0) : "";
   }
   std::string out = "process:\n";
   if (process.IsMap()) {

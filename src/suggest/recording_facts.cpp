@@ -9,6 +9,14 @@
 namespace airlock::suggest {
 namespace {
 
+// A count or size: JSON parsed from text gives unsigned numbers, built in code signed ones.
+std::optional<uint64_t> count_of(const nlohmann::json& event, const char* name) {
+  if (!event.contains(name) || !event[name].is_number_integer()) return std::nullopt;
+  if (event[name].is_number_unsigned()) return event[name].get<uint64_t>();
+  const int64_t value = event[name].get<int64_t>();
+  return value >= 0 ? std::optional<uint64_t>(static_cast<uint64_t>(value)) : std::nullopt;
+}
+
 std::string text_of(const nlohmann::json& event, const char* name) {
   return event.contains(name) && event[name].is_string() ? event[name].get<std::string>() : "";
 }
@@ -95,14 +103,12 @@ std::vector<DroppedDatagrams> dropped_datagrams(const std::vector<nlohmann::json
     std::string address = text_of(event, "address");
     if (address.find(':') != std::string::npos) address = "[" + address + "]";
     std::string destination = protocol + " " + address;
-    if (event.contains("port") && event["port"].is_number_unsigned())
-      destination += ":" + std::to_string(event["port"].get<uint64_t>());
-    const uint64_t count = event.contains("packets") && event["packets"].is_number_unsigned()
-                               ? event["packets"].get<uint64_t>()
-                               : 1;
-    packets[destination] += count;
+    if (std::optional<uint64_t> port = count_of(event, "port"))
+      destination += ":" + std::to_string(*port);
+    packets[destination] += count_of(event, "packets").value_or(1);
   }
   std::vector<DroppedDatagrams> dropped;
+  dropped.reserve(packets.size());
   for (const auto& [destination, count] : packets) dropped.push_back({destination, count});
   return dropped;
 }
@@ -113,6 +119,7 @@ std::vector<ExecutedProgram> executed_programs(const std::vector<nlohmann::json>
     if (is_event(event, "process.exec")) counts[text_of(event, "path")] += 1;
   }
   std::vector<ExecutedProgram> programs;
+  programs.reserve(counts.size());
   for (const auto& [path, count] : counts) programs.push_back({path, count});
   std::stable_sort(
       programs.begin(), programs.end(),
@@ -123,11 +130,9 @@ std::vector<ExecutedProgram> executed_programs(const std::vector<nlohmann::json>
 std::optional<uint64_t> peak_memory_bytes(const std::vector<nlohmann::json>& events) {
   std::optional<uint64_t> peak;
   for (const nlohmann::json& event : events) {
-    if (!is_event(event, "sandbox.exit") || !event.contains("peak_memory_bytes") ||
-        !event["peak_memory_bytes"].is_number_unsigned()) {
-      continue;
-    }
-    peak = std::max(peak.value_or(0), event["peak_memory_bytes"].get<uint64_t>());
+    if (!is_event(event, "sandbox.exit")) continue;
+    if (std::optional<uint64_t> bytes = count_of(event, "peak_memory_bytes"))
+      peak = std::max(peak.value_or(0), *bytes);
   }
   return peak;
 }
