@@ -7,12 +7,11 @@
 #include <cstring>
 
 #include "cli/commands.h"
+#include "cli/policy_choice.h"
 #include "explain/capability_table.h"
 #include "explain/explain_json.h"
 #include "explain/explain_text.h"
 #include "explain/host_support.h"
-#include "policy/default_policy.h"
-#include "policy/policy_loader.h"
 #include "supervisor/supervisor.h"
 
 namespace airlock::cli {
@@ -32,16 +31,8 @@ Result<explain::HostSupport> host_support() {
 }  // namespace
 
 int explain_command(const ExplainArguments& arguments) {
-  if (arguments.policy_file && arguments.profile) {
-    fmt::print(stderr,
-               "airlock: a policy file and --profile conflict; a policy file can say "
-               "'extends: [{}]'\n",
-               *arguments.profile);
-    return supervisor::kExitBadInput;
-  }
   Result<policy::Policy> loaded =
-      arguments.policy_file ? policy::load_policy_file(*arguments.policy_file)
-                            : policy::builtin_policy(arguments.profile.value_or("default"));
+      load_chosen_policy(arguments.policy_file, arguments.profile, "a policy file");
   if (!loaded) {
     fmt::print(stderr, "{}\n", loaded.error().message);
     return supervisor::kExitBadInput;

@@ -2,22 +2,18 @@
 // proxy does the recording (egress::ObserveMode); this file prepares the run, then reads the
 // run's own events back from the audit log to print the table for people and, with -o, the
 // suggested policy (src/suggest).
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <fstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/policy_choice.h"
 #include "common/errno_text.h"
-#include "common/file_io.h"
-#include "policy/default_policy.h"
-#include "policy/policy_loader.h"
 #include "suggest/observation_summary.h"
 #include "suggest/policy_suggestion.h"
 #include "supervisor/supervisor.h"
@@ -114,9 +110,8 @@ void prepare_network(policy::Policy& policy) {
 }  // namespace
 
 int observe_command(const ObserveArguments& arguments) {
-  Result<policy::Policy> loaded = arguments.policy_file
-                                      ? policy::load_policy_file(*arguments.policy_file)
-                                      : policy::builtin_policy("default");
+  Result<policy::Policy> loaded =
+      load_chosen_policy(arguments.policy_file, std::nullopt, "--policy");
   if (!loaded) {
     fmt::print(stderr, "{}\n", loaded.error().message);
     return supervisor::kExitBadInput;

@@ -4,9 +4,8 @@
 
 #include "cli/commands.h"
 #include "cli/credential_setup.h"
-#include "policy/default_policy.h"
+#include "cli/policy_choice.h"
 #include "policy/network_rule.h"
-#include "policy/policy_loader.h"
 #include "policy/run_support.h"
 #include "sandbox/launch_plan.h"
 #include "supervisor/supervisor.h"
@@ -41,15 +40,8 @@ std::optional<std::string> apply_network_options(const RunArguments& arguments,
 }  // namespace
 
 int run_command(const RunArguments& arguments) {
-  if (arguments.policy_file && arguments.profile) {
-    fmt::print(stderr,
-               "airlock: --policy and --profile conflict; a policy file can say 'extends: [{}]'\n",
-               *arguments.profile);
-    return supervisor::kExitBadInput;
-  }
   Result<policy::Policy> loaded =
-      arguments.policy_file ? policy::load_policy_file(*arguments.policy_file)
-                            : policy::builtin_policy(arguments.profile.value_or("default"));
+      load_chosen_policy(arguments.policy_file, arguments.profile, "--policy");
   if (!loaded) {
     fmt::print(stderr, "{}\n", loaded.error().message);
     return supervisor::kExitBadInput;

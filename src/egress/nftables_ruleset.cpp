@@ -51,6 +51,24 @@ std::string one_line(std::string text) {
   return text;
 }
 
+// One nft transaction; with `json`, what nft printed, as JSON.
+Result<std::string> run_nftables(const std::string& commands, bool json) {
+  if (!nftables()) return nftables().error();
+  const NftablesFunctions& nft = *nftables();
+  std::unique_ptr<nft_ctx, decltype(nft.ctx_free)> context(nft.ctx_new(NFT_CTX_DEFAULT),
+                                                           nft.ctx_free);
+  if (context == nullptr) return Error{"cannot create an nftables context"};
+  nft.ctx_buffer_error(context.get());
+  if (json) {
+    nft.buffer_output(context.get());
+    nft.output_set_flags(context.get(), NFT_CTX_OUTPUT_JSON);
+  }
+  if (nft.run_cmd_from_buffer(context.get(), commands.c_str()) != 0) {
+    return Error{one_line(nft.ctx_get_error_buffer(context.get()))};
+  }
+  return json ? std::string(nft.get_output_buffer(context.get())) : std::string();
+}
+
 }  // namespace
 
 Status open_nftables_library() {
@@ -59,31 +77,13 @@ Status open_nftables_library() {
 }
 
 Status load_nftables_ruleset(const std::string& ruleset) {
-  if (!nftables()) return nftables().error();
-  const NftablesFunctions& nft = *nftables();
-  std::unique_ptr<nft_ctx, decltype(nft.ctx_free)> context(nft.ctx_new(NFT_CTX_DEFAULT),
-                                                           nft.ctx_free);
-  if (context == nullptr) return Error{"cannot create an nftables context"};
-  nft.ctx_buffer_error(context.get());
-  if (nft.run_cmd_from_buffer(context.get(), ruleset.c_str()) != 0) {
-    return Error{one_line(nft.ctx_get_error_buffer(context.get()))};
-  }
+  Result<std::string> ran = run_nftables(ruleset, false);
+  if (!ran) return ran.error();
   return ok_status();
 }
 
 Result<std::string> nftables_json(const std::string& command) {
-  if (!nftables()) return nftables().error();
-  const NftablesFunctions& nft = *nftables();
-  std::unique_ptr<nft_ctx, decltype(nft.ctx_free)> context(nft.ctx_new(NFT_CTX_DEFAULT),
-                                                           nft.ctx_free);
-  if (context == nullptr) return Error{"cannot create an nftables context"};
-  nft.ctx_buffer_error(context.get());
-  nft.buffer_output(context.get());
-  nft.output_set_flags(context.get(), NFT_CTX_OUTPUT_JSON);
-  if (nft.run_cmd_from_buffer(context.get(), command.c_str()) != 0) {
-    return Error{one_line(nft.ctx_get_error_buffer(context.get()))};
-  }
-  return std::string(nft.get_output_buffer(context.get()));
+  return run_nftables(command, true);
 }
 
 }  // namespace airlock::egress

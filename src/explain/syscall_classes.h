@@ -1,4 +1,4 @@
-// The classes the default seccomp filter's refused syscalls fall into, as its comments group
+// The classes the default seccomp filter's refused syscalls fall into, as the filter groups
 // them (seccomp/filter_builder.cpp), with what each class protects.
 #pragma once
 

@@ -23,70 +23,62 @@ namespace {
 
 using Context = std::unique_ptr<void, decltype(&seccomp_release)>;
 
-const std::vector<std::string> kDeniedSyscalls = {
+const std::vector<DeniedSyscalls> kDeniedSyscalls = {
     // io_uring performs connect/open/... without those syscalls passing this filter.
-    "io_uring_setup",
-    "io_uring_enter",
-    "io_uring_register",
+    {DeniedClass::io_uring, {"io_uring_setup", "io_uring_enter", "io_uring_register"}},
     // Namespaces and mounts: no new user namespace to regain capabilities, no mount games.
-    "unshare",
-    "setns",
-    "mount",
-    "umount2",
-    "pivot_root",
-    "chroot",
-    "move_mount",
-    "open_tree",
-    "fsopen",
-    "fsconfig",
-    "fsmount",
-    "fspick",
-    "mount_setattr",
+    {DeniedClass::namespaces_and_mounts,
+     {"unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "move_mount", "open_tree",
+      "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr"}},
     // Other processes' memory.
-    "ptrace",
-    "process_vm_readv",
-    "process_vm_writev",
-    "pidfd_getfd",
-    "process_madvise",
-    "kcmp",
+    {DeniedClass::other_processes,
+     {"ptrace", "process_vm_readv", "process_vm_writev", "pidfd_getfd", "process_madvise", "kcmp"}},
     // Kernel attack surface and host observation.
-    "bpf",
-    "perf_event_open",
-    "keyctl",
-    "add_key",
-    "request_key",
-    "userfaultfd",
-    "kexec_load",
-    "kexec_file_load",
-    "init_module",
-    "finit_module",
-    "delete_module",
-    "open_by_handle_at",
-    "name_to_handle_at",
-    "lookup_dcookie",
-    "fanotify_init",
-    "acct",
-    "swapon",
-    "swapoff",
-    "reboot",
-    "syslog",
-    "settimeofday",
-    "clock_settime",
-    "clock_adjtime",
-    "adjtimex",
-    "quotactl",
-    "quotactl_fd",
-    "vhangup",
-    "iopl",
-    "ioperm",
-    "uselib",
-    "_sysctl",
-    "nfsservctl",
-    "mbind",
-    "set_mempolicy",
-    "move_pages",
-    "migrate_pages",
+    {DeniedClass::kernel_surface,
+     {"bpf",
+      "perf_event_open",
+      "keyctl",
+      "add_key",
+      "request_key",
+      "userfaultfd",
+      "kexec_load",
+      "kexec_file_load",
+      "init_module",
+      "finit_module",
+      "delete_module",
+      "open_by_handle_at",
+      "name_to_handle_at",
+      "lookup_dcookie",
+      "fanotify_init",
+      "acct",
+      "swapon",
+      "swapoff",
+      "reboot",
+      "syslog",
+      "settimeofday",
+      "clock_settime",
+      "clock_adjtime",
+      "adjtimex",
+      "quotactl",
+      "quotactl_fd",
+      "vhangup",
+      "iopl",
+      "ioperm",
+      "uselib",
+      "_sysctl",
+      "nfsservctl",
+      "mbind",
+      "set_mempolicy",
+      "move_pages",
+      "migrate_pages"}},
 };
+
+std::vector<std::string> flatten(const std::vector<DeniedSyscalls>& classes) {
+  std::vector<std::string> names;
+  for (const DeniedSyscalls& group : classes)
+    names.insert(names.end(), group.names.begin(), group.names.end());
+  return names;
+}
 
 // Address families a coding agent needs. Everything else (AF_PACKET, AF_VSOCK, AF_ALG, AF_XDP,
 // AF_BLUETOOTH, ...) is refused before the kernel's family code runs.
@@ -185,8 +177,13 @@ std::vector<sock_filter> personality_guard() {
 
 }  // namespace
 
-const std::vector<std::string>& default_denied_syscalls() {
+const std::vector<DeniedSyscalls>& default_denied_classes() {
   return kDeniedSyscalls;
+}
+
+const std::vector<std::string>& default_denied_syscalls() {
+  static const std::vector<std::string> names = flatten(kDeniedSyscalls);
+  return names;
 }
 
 Result<std::vector<sock_filter>> build_default_filter() {
@@ -194,7 +191,7 @@ Result<std::vector<sock_filter>> build_default_filter() {
   if (!context) return context.error();
   void* ctx = context->get();
   const uint32_t deny = SCMP_ACT_ERRNO(EPERM);
-  for (const std::string& name : kDeniedSyscalls) {
+  for (const std::string& name : default_denied_syscalls()) {
     if (Status status = add_rule(ctx, deny, name.c_str()); !status) return status.error();
   }
   // clone3 passes its flags in memory a filter cannot read: ENOSYS makes libc fall back to

@@ -20,7 +20,14 @@ Result<std::vector<sock_filter>> build_default_filter();
 // default filter, so argument rules (ioctl TIOCSTI, socket families) still hold.
 Result<std::vector<sock_filter>> build_allowlist_filter(const std::vector<std::string>& names);
 
-// Syscalls the default filter refuses outright, for `airlock check` and tests.
+// Syscalls the default filter refuses outright, for `airlock explain` and tests, grouped by what
+// they protect, and flat.
+enum class DeniedClass { io_uring, namespaces_and_mounts, other_processes, kernel_surface };
+struct DeniedSyscalls {
+  DeniedClass group;
+  std::vector<std::string> names;
+};
+const std::vector<DeniedSyscalls>& default_denied_classes();
 const std::vector<std::string>& default_denied_syscalls();
 
 }  // namespace airlock::seccomp

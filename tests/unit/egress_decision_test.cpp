@@ -11,6 +11,7 @@
 #include "egress/destination_policy.h"
 #include "egress/dns_map.h"
 #include "egress/sandbox_network.h"
+#include "egress_test_support.h"
 #include "policy/network_rule.h"
 
 namespace airlock::egress {
@@ -18,21 +19,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-policy::NetworkPolicy network(std::vector<std::string> allow, std::vector<std::string> deny = {},
-                              bool deny_internal = true) {
-  policy::NetworkPolicy result;
-  result.mode = policy::NetworkMode::allowlist;
-  result.deny_internal = deny_internal;
-  for (const std::string& text : allow)
-    result.allow.push_back(*policy::parse_network_rule(text).rule);
-  for (const std::string& text : deny)
-    result.deny.push_back(*policy::parse_network_rule(text).rule);
-  return result;
-}
-
-IpAddress ip(const char* text) {
-  return *IpAddress::parse(text);
-}
+using testing::ip;
+using testing::network;
 
 TEST(DestinationPolicy, NamesNeedARuleOnTheirPortAndDenyWins) {
   DestinationPolicy policy(network({"api.example.test:443", "*.cdn.example.test:443"},

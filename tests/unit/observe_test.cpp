@@ -11,6 +11,7 @@
 #include "egress/dropped_datagrams.h"
 #include "egress/sandbox_network.h"
 #include "egress/synthetic_addresses.h"
+#include "egress_test_support.h"
 #include "policy/network_rule.h"
 
 namespace airlock::egress {
@@ -18,19 +19,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-policy::NetworkPolicy network(std::vector<std::string> allow, std::vector<std::string> deny = {}) {
-  policy::NetworkPolicy result;
-  result.mode = policy::NetworkMode::allowlist;
-  for (const std::string& text : allow)
-    result.allow.push_back(*policy::parse_network_rule(text).rule);
-  for (const std::string& text : deny)
-    result.deny.push_back(*policy::parse_network_rule(text).rule);
-  return result;
-}
-
-IpAddress ip(const char* text) {
-  return *IpAddress::parse(text);
-}
+using testing::ip;
+using testing::network;
 
 TEST(ObserveForward, AllowsWhatNoRuleCoversButKeepsDenyRulesLocalhostAndInternal) {
   DestinationPolicy policy(network({"api.example.test:443"}, {"blocked.example.test:443"}),
