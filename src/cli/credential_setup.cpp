@@ -1,5 +1,7 @@
 #include "cli/credential_setup.h"
 
+#include "credentials/unreachable_bindings.h"
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -13,7 +15,6 @@
 #include "common/errno_text.h"
 #include "common/file_io.h"
 #include "common/unique_fd.h"
-#include "egress/destination_policy.h"
 #include "policy/network_rule.h"
 
 namespace airlock::cli {
@@ -57,23 +58,8 @@ namespace {
 
 // A binding nobody can reach would fail later as a confusing denial: refuse it now.
 Status check_reachable(const policy::Policy& policy) {
-  egress::DestinationPolicy destinations(policy.network);
-  for (const policy::CredentialRule& rule : policy.credentials) {
-    std::vector<std::pair<std::string, uint16_t>> targets;
-    if (rule.type == policy::CredentialType::mtls) {
-      targets.emplace_back(rule.host, rule.port);
-    } else {
-      for (const std::string& host : rule.hosts) targets.emplace_back(host, 443);
-    }
-    for (const auto& [host, port] : targets) {
-      if (!destinations.decide_name(host, port).allowed) {
-        return Error{
-            fmt::format("{}: credential {} is bound to {}:{}, which no network allow rule "
-                        "reaches; add {}:{} to network.allow",
-                        rule.where.to_string(), rule.name, host, port, host, port)};
-      }
-    }
-  }
+  std::vector<std::string> unreachable = credentials::unreachable_bindings(policy);
+  if (!unreachable.empty()) return Error{unreachable.front()};
   return ok_status();
 }
 

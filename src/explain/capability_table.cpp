@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "egress/host_matcher.h"
+#include "credentials/unreachable_bindings.h"
 #include "explain/rows.h"
 #include "policy/policy_json.h"
 #include "policy/run_support.h"
@@ -30,26 +30,12 @@ CapabilityRow audit_row(const policy::Policy& policy) {
   return row;
 }
 
-// A credential bound to a host no allow rule reaches is refused by the run
-// (cli/credential_setup.cpp, check_reachable); the same matcher decides here.
+// A credential bound to a host no allow rule reaches is refused by the run; the same function
+// decides here.
 void add_unreachable_credentials(const policy::Policy& policy, std::vector<std::string>& out) {
   if (policy.credentials.empty() || policy.network.mode != policy::NetworkMode::allowlist) return;
-  const egress::HostMatcher matcher(policy.network.allow, policy.network.deny);
-  for (const policy::CredentialRule& rule : policy.credentials) {
-    std::vector<std::pair<std::string, uint16_t>> targets;
-    if (rule.type == policy::CredentialType::mtls) {
-      targets.emplace_back(rule.host, rule.port);
-    } else {
-      for (const std::string& host : rule.hosts) targets.emplace_back(host, 443);
-    }
-    for (const auto& [host, port] : targets) {
-      if (matcher.match_name(host, port).allowed) continue;
-      out.push_back(fmt::format(
-          "{}: credential {} is bound to {}:{}, which no network allow rule reaches; add {}:{} "
-          "to network.allow",
-          rule.where.to_string(), rule.name, host, port, host, port));
-    }
-  }
+  for (std::string& line : credentials::unreachable_bindings(policy))
+    out.push_back(std::move(line));
 }
 
 std::vector<std::string> run_refusals(const policy::Policy& policy, const HostSupport& host) {
