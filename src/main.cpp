@@ -54,7 +54,8 @@ int run_main(int argc, char** argv) {
       "explain", "Print the capability table: what a policy grants and which layer enforces it");
   explain_app->add_option("policy", explain.policy_file, "Policy file")->check(CLI::ExistingFile);
   explain_app->add_option("--profile", explain.profile, "Built-in profile instead of a file");
-  explain_app->add_flag("--json", explain.json, "Print the table as JSON (docs/explain.schema.json)");
+  explain_app->add_flag("--json", explain.json,
+                        "Print the table as JSON (docs/explain.schema.json)");
 
   airlock::cli::SuggestArguments suggest;
   CLI::App* suggest_app = app.add_subcommand(
@@ -64,8 +65,9 @@ int run_main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
   suggest_app->add_option("--base", suggest.base,
                           "Profile name or policy file to start from (default: default)");
-  suggest_app->add_option("--collapse", suggest.collapse,
-                          "Use *.PARENT when N or more sibling names were seen (N >= 2)")
+  suggest_app
+      ->add_option("--collapse", suggest.collapse,
+                   "Use *.PARENT when N or more sibling names were seen (N >= 2)")
       ->check(CLI::Range(2, 1000000));
 
   CLI::App* audit_app = app.add_subcommand("audit", "Work with audit logs");
@@ -74,6 +76,9 @@ int run_main(int argc, char** argv) {
   CLI::App* audit_verify_app =
       audit_app->add_subcommand("verify", "Check an audit log's hash chain");
   audit_verify_app->add_option("file", audit_verify.file, "Audit log")->required();
+  audit_verify_app->add_option(
+      "--expect-last", audit_verify.expect_last,
+      "A last sha256 printed (and kept elsewhere) earlier: fail unless a line still has it");
 
   airlock::cli::ObserveArguments observe;
   CLI::App* observe_app = app.add_subcommand(

@@ -30,6 +30,13 @@ void print_intact(const std::string& file, const audit::ChainVerdict& verdict) {
 
 int audit_verify_command(const AuditVerifyArguments& arguments) {
   const std::string& file = arguments.file;
+  if (arguments.expect_last &&
+      (arguments.expect_last->size() != 64 ||
+       arguments.expect_last->find_first_not_of("0123456789abcdef") != std::string::npos)) {
+    fmt::print(stderr, "airlock: --expect-last '{}' is not a sha256 (64 lower-case hex digits)\n",
+               *arguments.expect_last);
+    return kExitUnreadable;
+  }
   // A directory opens as a stream that reads nothing: it must not pass as an empty log.
   struct stat status {};
   if (::stat(file.c_str(), &status) != 0) {
@@ -45,7 +52,7 @@ int audit_verify_command(const AuditVerifyArguments& arguments) {
     fmt::print(stderr, "{}: cannot read the audit log: {}\n", file, errno_text(errno));
     return kExitUnreadable;
   }
-  const audit::ChainVerdict verdict = audit::verify_chain(log);
+  const audit::ChainVerdict verdict = audit::verify_chain(log, arguments.expect_last);
   if (verdict.read_errno != 0) {
     fmt::print(stderr, "{}:{}: cannot read the audit log: {}\n", file, verdict.lines + 1,
                errno_text(verdict.read_errno));

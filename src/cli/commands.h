@@ -59,6 +59,8 @@ int suggest_command(const SuggestArguments& arguments);
 
 struct AuditVerifyArguments {
   std::string file;
+  // A last sha256 shipped elsewhere earlier: the log must still contain that line.
+  std::optional<std::string> expect_last;
 };
 
 // Checks a log's hash chain; prints the first line where it breaks.

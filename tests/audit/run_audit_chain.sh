@@ -141,6 +141,21 @@ if printf '%s\n' "$out" | grep -q "last sha256 $by_hand_total"; then
 else
   pass "but its last sha256 differs from the one shipped before the edit"
 fi
+# With the hash shipped before, the edit and a cut tail are both caught; the log as written passes.
+expect_last() { # NAME EXPECTED_EXIT PATTERN FILE
+  out=$(as_user "$AIRLOCK" audit verify --expect-last "$by_hand_total" "$4" 2>&1 < /dev/null)
+  local status=$?
+  if [ "$status" = "$2" ] && printf '%s\n' "$out" | grep -Eq -- "$3"; then
+    pass "$1"
+  else
+    fail "$1: exit $status, expected $2 and /$3/" "$out"
+  fi
+}
+expect_last "--expect-last passes the log as written" 0 "ok, $total events" "$audit"
+expect_last "--expect-last catches the edited last line" 1 "no line has the expected sha256" \
+  "$last_edited"
+expect_last "--expect-last catches a cut tail" 1 "no line has the expected sha256" \
+  "$(edited cut_tail sed '$d')"
 
 # --- what is not a log ------------------------------------------------------------------------
 verify "a missing file is exit 2" 2 "no-such.jsonl: cannot read the audit log: No such file" \
