@@ -45,6 +45,15 @@ std::string emit_entry(const std::string& key, const YAML::Node& value, size_t s
   return indented(emitter.c_str(), spaces);
 }
 
+// The base file's `key` section; nullopt for a profile base or a file without it. (yaml-cpp
+// throws on any use but IsDefined() of a missing key's node.)
+std::optional<YAML::Node> section_of(const SuggestionBase& base, const char* key) {
+  if (!base.from_file) return std::nullopt;
+  YAML::Node node = base.document[key];
+  if (!node.IsDefined()) return std::nullopt;
+  return node;
+}
+
 std::string emit_flow(const YAML::Node& value) {
   YAML::Emitter emitter;
   emitter << YAML::Flow << value;
@@ -98,10 +107,11 @@ std::string header(const std::vector<nlohmann::json>& events, const SuggestOptio
 
 std::string allow_list(const SuggestionBase& base, const LearnedRules& learned) {
   std::string out = "  allow:\n";
-  const YAML::Node network = base.from_file ? base.document["network"] : YAML::Node();
-  if (network.IsMap() && network["allow"].IsSequence() && network["allow"].size() > 0) {
+  const std::optional<YAML::Node> network = section_of(base, "network");
+  if (network && network->IsMap() && (*network)["allow"].IsDefined() &&
+      (*network)["allow"].IsSequence() && (*network)["allow"].size() > 0) {
     out += "    # from the base policy " + one_line(base.label) + "\n";
-    for (const YAML::Node& rule : network["allow"]) out += "    - " + emit_flow(rule) + "\n";
+    for (const YAML::Node& rule : (*network)["allow"]) out += "    - " + emit_flow(rule) + "\n";
   }
   for (const LearnedRule& rule : learned.rules) {
     if (rule.flag) out += "    # " + one_line(*rule.flag) + "\n";
@@ -112,13 +122,11 @@ std::string allow_list(const SuggestionBase& base, const LearnedRules& learned) 
 }
 
 std::string network_section(const SuggestionBase& base, const LearnedRules& learned) {
-  const YAML::Node network = base.from_file ? base.document["network"] : YAML::Node();
-  if (learned.rules.empty()) {
-    return base.from_file && network.IsDefined() ? emit_entry("network", network, 0) : "";
-  }
+  const std::optional<YAML::Node> network = section_of(base, "network");
+  if (learned.rules.empty()) return network ? emit_entry("network", *network, 0) : "";
   std::string out = "network:\n  mode: allowlist\n";
-  if (network.IsMap()) {
-    for (const auto& entry : network) {
+  if (network && network->IsMap()) {
+    for (const auto& entry : *network) {
       const std::string key = entry.first.as<std::string>();
       if (key != "mode" && key != "allow") out += emit_entry(key, entry.second, 2);
     }
@@ -127,13 +135,11 @@ std::string network_section(const SuggestionBase& base, const LearnedRules& lear
 }
 
 std::string process_section(const SuggestionBase& base, std::optional<uint64_t> peak_bytes) {
-  const YAML::Node process = base.from_file ? base.document["process"] : YAML::Node();
-  if (base.resolved.process.max_memory_mb) {
-    return base.from_file && process.IsDefined() ? emit_entry("process", process, 0) : "";
-  }
+  const std::optional<YAML::Node> process = section_of(base, "process");
+  if (base.resolved.process.max_memory_mb) return process ? emit_entry("process", *process, 0) : "";
   std::string out = "process:\n";
-  if (process.IsMap()) {
-    for (const auto& entry : process)
+  if (process && process->IsMap()) {
+    for (const auto& entry : *process)
       out += emit_entry(entry.first.as<std::string>(), entry.second, 2);
   }
   out += peak_bytes ? fmt::format(

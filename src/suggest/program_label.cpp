@@ -22,7 +22,9 @@ Invocation invocation_of(const nlohmann::json& process) {
       if (argument.is_string()) invocation.argv.push_back(argument.get<std::string>());
     }
   }
-  // A program that set its title (node does: "npm install") leaves one argument with spaces.
+  // A program that set its title (node does: "npm install") leaves one argument with spaces,
+  // and the rest of the original argument area as empty strings.
+  while (invocation.argv.size() > 1 && invocation.argv.back().empty()) invocation.argv.pop_back();
   if (invocation.argv.size() == 1 && invocation.argv[0].find(' ') != std::string::npos) {
     std::string title = invocation.argv[0];
     invocation.argv.clear();

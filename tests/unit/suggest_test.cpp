@@ -136,7 +136,8 @@ TEST(SuggestPolicy, HelperProgramsAreNamedByTheirParent) {
               {"git-remote-https", "origin", "https://api.example.test/repo.git"},
               {{{"pid", 5}, {"exe", "/usr/bin/git"}, {"argv", {"git", "clone", "https://x"}}},
                {{"pid", 2}, {"exe", "/usr/bin/bash"}, {"argv", {"bash", "-c", "git clone"}}}});
-  const nlohmann::json npm = process("/usr/bin/node", {"npm install"});
+  // node overwrites its argument area with the title; the rest reads as empty strings.
+  const nlohmann::json npm = process("/usr/bin/node", {"npm install tiny-pkg@1.0.0", "", "", ""});
   const nlohmann::json pip =
       process("/usr/bin/python3.11", {"/usr/bin/python3", "/usr/bin/pip", "download", "tiny"});
   const std::string text = suggest({missing_rule("api.example.test", 443, helper),
@@ -295,6 +296,19 @@ TEST(SuggestPolicy, AFileBaseKeepsItsSectionsAndRules) {
   EXPECT_TRUE(policy.process.max_memory_mb.has_value());
   EXPECT_THAT(text, HasSubstr("bad.example.test:443 (curl x1): stays denied by the base's deny"));
   EXPECT_THAT(check_strict(text), IsEmpty());
+}
+
+TEST(SuggestPolicy, AFileBaseWithoutNetworkOrProcessSections) {
+  TemporaryFile base("version: 1\nname: bare\n");
+  const std::string text = suggest({missing_rule("registry.example.test", 443, kCurl)},
+                                   SuggestOptions{base.path(), std::nullopt, {}});
+  const policy::Policy policy = load(text);
+  EXPECT_EQ(policy.name, "bare");
+  EXPECT_EQ(allow_rules(policy), (std::vector<std::string>{"registry.example.test:443"}));
+  EXPECT_THAT(check_strict(text), IsEmpty());
+  // Nothing learned: the base's sections come through as they were.
+  EXPECT_EQ(load(suggest({}, SuggestOptions{base.path(), std::nullopt, {}})).network.mode,
+            policy::NetworkMode::deny_all);
 }
 
 TEST(SuggestPolicy, HeaderNamesTheRecordingAndRun) {
