@@ -26,6 +26,8 @@ RECORDS=(
   internal-v6lo.cdn.example.test=::1 internal-ula.cdn.example.test=fd00::1
   internal-ll.cdn.example.test=fe80::1 internal-mapped.cdn.example.test=::ffff:127.0.0.1
   internal-nat64.cdn.example.test=64:ff9b::a01:203 internal-6to4.cdn.example.test=2002:a9fe:a9fe::1
+  # tests/observe/world.sh serves a static npm registry and a PEP 503 index there (its own server)
+  registry.example.test=198.51.100.30 pypi.example.test=198.51.100.30
 )
 
 say() { echo "world: $*" >&2; }
