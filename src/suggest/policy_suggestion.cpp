@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "policy/default_policy.h"
 #include "suggest/connection_attempts.h"
 #include "suggest/learned_rules.h"
 #include "suggest/recording_facts.h"
@@ -136,19 +137,30 @@ std::string network_section(const SuggestionBase& base, const LearnedRules& lear
 
 std::string process_section(const SuggestionBase& base, std::optional<uint64_t> peak_bytes) {
   const std::optional<YAML::Node> process = section_of(base, "process");
-  if (base.resolved.process.max_memory_mb) return process ? emit_entry("process", *process, 0) : "";
+  const policy::ProcessPolicy& limits = base.resolved.process;
+  if (limits.max_memory_mb && limits.max_pids) {
+    return process ? emit_entry("process", *process, 0) : "";
+  }
   std::string out = "process:\n";
   if (process && process->IsMap()) {
     for (const auto& entry : *process)
       out += emit_entry(entry.first.as<std::string>(), entry.second, 2);
   }
-  out += peak_bytes ? fmt::format(
-                          "  # 2 x the observed peak ({} MiB), rounded up to {} MiB, at "
-                          "least {} MiB\n",
-                          (*peak_bytes + kMiB - 1) / kMiB, kMemoryStepMiB, kMemoryFloorMiB)
-                    : fmt::format("  # no peak in the recording: {} MiB\n", kMemoryFloorMiB);
-  out += "  # airlock run enforces it in a memory cgroup (root, or a delegated cgroup v2)\n";
-  return out + fmt::format("  max_memory_mb: {}\n", suggested_memory_mib(peak_bytes));
+  if (!limits.max_memory_mb) {
+    out += peak_bytes ? fmt::format(
+                            "  # 2 x the observed peak ({} MiB), rounded up to {} MiB, at "
+                            "least {} MiB\n",
+                            (*peak_bytes + kMiB - 1) / kMiB, kMemoryStepMiB, kMemoryFloorMiB)
+                      : fmt::format("  # no peak in the recording: {} MiB\n", kMemoryFloorMiB);
+    out += "  # airlock run enforces it in a memory cgroup (root, or a delegated cgroup v2)\n";
+    out += fmt::format("  max_memory_mb: {}\n", suggested_memory_mib(peak_bytes));
+  }
+  if (!limits.max_pids) {
+    // A base with `extends: []` loses the default profile's limit; a fork bomb would not.
+    out += fmt::format("  # the default profile's limit (the base has none)\n  max_pids: {}\n",
+                       policy::compiled_default_policy().process.max_pids.value_or(4096));
+  }
+  return out;
 }
 
 std::string body(const SuggestionBase& base, const LearnedRules& learned,

@@ -311,6 +311,16 @@ TEST(SuggestPolicy, AFileBaseWithoutNetworkOrProcessSections) {
             policy::NetworkMode::deny_all);
 }
 
+TEST(SuggestPolicy, ABaseWithoutTheDefaultProfileGetsItsPidsLimit) {
+  TemporaryFile base("version: 1\nname: alone\nextends: []\nfilesystem:\n  read_only: [/usr]\n");
+  const std::string text = suggest({missing_rule("registry.example.test", 443, kCurl)},
+                                   SuggestOptions{base.path(), std::nullopt, {}});
+  const policy::Policy policy = load(text);
+  EXPECT_EQ(policy.process.max_pids, 4096U);
+  EXPECT_TRUE(policy.extends.empty());
+  EXPECT_EQ(policy.filesystem.read_only.size(), 1U);
+}
+
 TEST(SuggestPolicy, HeaderNamesTheRecordingAndRun) {
   SuggestOptions options;
   options.recordings = {"/tmp/run.jsonl"};
