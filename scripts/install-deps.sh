@@ -23,6 +23,7 @@ if [ "${1:-}" = "--test" ]; then
     clang libclang-rt-14-dev  # libFuzzer (the policy loader fuzzer)
     clang-format clang-tidy   # format and lint gates
     python3 util-linux bsdutils procps  # test clients, setpriv, script(1), pgrep
+    python3-pip         # tests/observe: pip download from a local PEP 503 index
     hyperfine bubblewrap time  # bench/startup compares against bwrap
     libbenchmark-dev    # bench/*_bench.cpp (host matcher)
     dnsmasq-base bind9-dnsutils curl wget git nodejs iproute2 nftables openssl  # egress tests: upstream DNS, real clients
