@@ -10,6 +10,35 @@
 
 namespace {
 
+// What `run` and `session start` share: the policy and what the command line adds to it.
+void add_sandbox_options(CLI::App* command, airlock::cli::RunArguments& run) {
+  command
+      ->add_option("--policy", run.policy_file, "Policy file (YAML, v1 or security_context form)")
+      ->check(CLI::ExistingFile);
+  command->add_option("--profile", run.profile, "Built-in profile to use instead of a file");
+  command->add_option("--workspace", run.workspace,
+                      "Writable directory (default: the policy's, usually .)");
+  command->add_option("--audit", run.audit_path, "Append JSON Lines audit events to FILE");
+  command->add_option("--name", run.name,
+                      "Name for ps, stop, exec and logs (default: POLICY-ID); unique per user");
+  command->add_flag("--verbose", run.verbose, "Say which layers were enforced");
+  command->add_flag("--allow-degraded", run.allow_degraded,
+                    "Run even if a layer cannot be enforced");
+  command
+      ->add_option("--allow", run.allow,
+                   "Allow HOST:PORT through the egress proxy (repeatable; implies allowlist)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  command->add_option("--dns-upstream", run.dns_upstream,
+                      "Resolver for allowed names, IP[:PORT] (default: the host's)");
+  command
+      ->add_option("--credential", run.credentials,
+                   "NAME=HOST[,HOST]: the proxy uses $NAME for HOST; the sandbox gets a "
+                   "placeholder (repeatable)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+}
+
 int run_main(int argc, char** argv) {
   CLI::App app{"airlock: run an AI agent whose only way out is airlock's policy"};
   app.require_subcommand(1);
@@ -17,29 +46,7 @@ int run_main(int argc, char** argv) {
 
   airlock::cli::RunArguments run;
   CLI::App* run_app = app.add_subcommand("run", "Run CMD inside a sandbox");
-  run_app
-      ->add_option("--policy", run.policy_file, "Policy file (YAML, v1 or security_context form)")
-      ->check(CLI::ExistingFile);
-  run_app->add_option("--profile", run.profile, "Built-in profile to use instead of a file");
-  run_app->add_option("--workspace", run.workspace,
-                      "Writable directory (default: the policy's, usually .)");
-  run_app->add_option("--audit", run.audit_path, "Append JSON Lines audit events to FILE");
-  run_app->add_flag("--verbose", run.verbose, "Say which layers were enforced");
-  run_app->add_flag("--allow-degraded", run.allow_degraded,
-                    "Run even if a layer cannot be enforced");
-  run_app
-      ->add_option("--allow", run.allow,
-                   "Allow HOST:PORT through the egress proxy (repeatable; implies allowlist)")
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
-  run_app->add_option("--dns-upstream", run.dns_upstream,
-                      "Resolver for allowed names, IP[:PORT] (default: the host's)");
-  run_app
-      ->add_option("--credential", run.credentials,
-                   "NAME=HOST[,HOST]: the proxy uses $NAME for HOST; the sandbox gets a "
-                   "placeholder (repeatable)")
-      ->allow_extra_args(false)
-      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  add_sandbox_options(run_app, run);
   run_app->add_option("command", run.command, "CMD [ARGS...] (after --)")->required();
   run_app->prefix_command(false);
 
@@ -99,6 +106,43 @@ int run_main(int argc, char** argv) {
   CLI::App* profiles_app =
       app.add_subcommand("profiles", "List the built-in profiles (for --profile and extends)");
 
+  CLI::App* session_app =
+      app.add_subcommand("session", "Sandboxes that stay up with no command, for airlock exec");
+  session_app->require_subcommand(1);
+  airlock::cli::RunArguments session_start;
+  CLI::App* session_start_app = session_app->add_subcommand(
+      "start", "Start a session; prints its name once it is ready for airlock exec");
+  add_sandbox_options(session_start_app, session_start);
+  airlock::cli::StopArguments session_stop;
+  CLI::App* session_stop_app = session_app->add_subcommand("stop", "Stop a session");
+  session_stop_app->add_option("name", session_stop.name, "Session name")->required();
+  session_stop_app->add_option("--grace", session_stop.grace,
+                               "SIGTERM, then SIGKILL after this long (default 10s)");
+
+  airlock::cli::StopArguments stop;
+  CLI::App* stop_app = app.add_subcommand("stop", "Stop a running sandbox (run or session)");
+  stop_app->add_option("name", stop.name, "Sandbox name (airlock ps)")->required();
+  stop_app->add_option("--grace", stop.grace, "SIGTERM, then SIGKILL after this long (10s)");
+
+  airlock::cli::ExecArguments exec;
+  CLI::App* exec_app = app.add_subcommand(
+      "exec", "Run CMD inside a session, confined exactly like it; its exit status passes through");
+  exec_app->add_option("name", exec.name, "Session name")->required();
+  exec_app->add_flag("--json", exec.json,
+                     "Print {stdout, stderr, exit_code, signal, timed_out, duration_ms, truncated} "
+                     "(1 MiB per stream) instead of streaming");
+  exec_app->add_option("--timeout", exec.timeout, "Kill it after this long (30s, 500ms, 2m)");
+  exec_app->add_option("--cwd", exec.cwd, "Directory inside the sandbox (default: the session's)");
+  exec_app->add_option("-e,--env", exec.environment, "K=V for this command (repeatable)")
+      ->allow_extra_args(false)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
+  exec_app->add_option("command", exec.command, "CMD [ARGS...] (after --)")->required();
+  exec_app->prefix_command(false);
+
+  airlock::cli::PsArguments ps;
+  CLI::App* ps_app = app.add_subcommand("ps", "List your running sandboxes");
+  ps_app->add_flag("--json", ps.json, "Print what each sandbox reports, as JSON");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -108,6 +152,11 @@ int run_main(int argc, char** argv) {
   }
   if (run_app->parsed()) return airlock::cli::run_command(run);
   if (profiles_app->parsed()) return airlock::cli::profiles_command();
+  if (session_start_app->parsed()) return airlock::cli::session_start_command(session_start);
+  if (session_stop_app->parsed()) return airlock::cli::stop_command(session_stop);
+  if (stop_app->parsed()) return airlock::cli::stop_command(stop);
+  if (exec_app->parsed()) return airlock::cli::exec_command(exec);
+  if (ps_app->parsed()) return airlock::cli::ps_command(ps);
   if (explain_app->parsed()) return airlock::cli::explain_command(explain);
   if (suggest_app->parsed()) return airlock::cli::suggest_command(suggest);
   if (audit_verify_app->parsed()) return airlock::cli::audit_verify_command(audit_verify);

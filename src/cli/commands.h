@@ -23,6 +23,8 @@ struct RunArguments {
   std::optional<std::string> dns_upstream;
   std::vector<std::string> credentials;  // --credential NAME=HOST[,HOST...]
   std::vector<std::string> command;
+  std::optional<std::string> name;  // --name: the control socket's (default: POLICY-ID)
+  bool session = false;             // `session start`: no command; return once it is ready
 };
 
 int run_command(const RunArguments& arguments);
@@ -81,5 +83,39 @@ struct ObserveArguments {
 int observe_command(const ObserveArguments& arguments);
 
 int profiles_command();
+
+// `airlock session start`: a sandbox that stays up with no command; prints its name once ready.
+int session_start_command(RunArguments arguments);
+
+struct StopArguments {
+  std::string name;
+  std::optional<std::string> grace;  // a duration: 10s, 500ms, 2m (default 10s)
+};
+// `airlock stop NAME` and `airlock session stop NAME`: SIGTERM, then SIGKILL after the grace.
+int stop_command(const StopArguments& arguments);
+
+struct ExecArguments {
+  std::string name;
+  bool json = false;
+  std::optional<std::string> timeout;  // a duration
+  std::optional<std::string> cwd;
+  std::vector<std::string> environment;  // -e K=V
+  std::vector<std::string> command;
+};
+// Runs CMD inside session NAME with exactly its confinement; its exit status passes through.
+int exec_command(const ExecArguments& arguments);
+
+struct PsArguments {
+  bool json = false;
+};
+int ps_command(const PsArguments& arguments);
+
+struct McpArguments {
+  std::optional<std::string> policy_file;
+  std::optional<std::string> profile;
+  std::optional<std::string> workspace;
+};
+// A Model Context Protocol server on stdio backed by one session (docs/mcp.md).
+int mcp_command(const McpArguments& arguments);
 
 }  // namespace airlock::cli

@@ -1,10 +1,16 @@
-#include <fmt/format.h>
-
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#include <cerrno>
+
+#include <fmt/format.h>
 
 #include "cli/commands.h"
 #include "cli/credential_setup.h"
 #include "cli/policy_choice.h"
+#include "common/errno_text.h"
+#include "control/control_server.h"
 #include "policy/network_rule.h"
 #include "policy/run_support.h"
 #include "sandbox/launch_plan.h"
@@ -35,6 +41,69 @@ std::optional<std::string> apply_network_options(const RunArguments& arguments,
     policy.network.dns_upstream = arguments.dns_upstream;
   }
   return std::nullopt;
+}
+
+// POLICY-ID8, with anything a sandbox name cannot hold replaced.
+std::string default_sandbox_name(const std::string& policy_name, const std::string& sandbox_id) {
+  std::string name = policy_name.substr(0, 40);
+  for (char& c : name) {
+    const bool allowed = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                         (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-';
+    if (!allowed) c = '-';
+  }
+  if (name.empty() || name.front() == '.' || name.front() == '-') name = "sandbox" + name;
+  return name + "-" + sandbox_id.substr(0, 8);
+}
+
+// `session start`: the supervisor goes on in a detached process of its own; we return when its
+// sandbox is ready (printing the name), or with its exit code if it could not be built (it has
+// said why on our stderr, which it keeps until then).
+int run_detached(const sandbox::LaunchPlan& launch, supervisor::SupervisorOptions& options,
+                 control::ControlServer& control) {
+  int ready[2];
+  if (::pipe2(ready, O_CLOEXEC) != 0) {
+    fmt::print(stderr, "airlock: cannot create a pipe: {}\n", errno_text(errno));
+    return supervisor::kExitSetupFailed;
+  }
+  const pid_t daemon = ::fork();
+  if (daemon < 0) {
+    fmt::print(stderr, "airlock: cannot start the session: {}\n", errno_text(errno));
+    return supervisor::kExitSetupFailed;
+  }
+  if (daemon == 0) {
+    ::close(ready[0]);
+    ::setsid();  // no terminal's signals reach the session
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    ::dup2(null, STDIN_FILENO);
+    ::dup2(null, STDOUT_FILENO);
+    const int ready_fd = ready[1];
+    options.on_ready = [ready_fd, null] {
+      const char byte = 'r';
+      ssize_t ignored = ::write(ready_fd, &byte, 1);
+      (void)ignored;
+      ::close(ready_fd);
+      ::dup2(null, STDERR_FILENO);  // the caller has gone on; the audit log keeps the rest
+    };
+    ::_exit(supervisor::run_sandbox(launch, options));
+  }
+  ::close(ready[1]);
+  control.forget();  // the session's supervisor owns the socket now
+  char byte = 0;
+  ssize_t n;
+  do {
+    n = ::read(ready[0], &byte, 1);
+  } while (n < 0 && errno == EINTR);
+  ::close(ready[0]);
+  if (n == 1) {
+    fmt::print("{}\n", options.name);
+    return 0;
+  }
+  int status = 0;
+  while (::waitpid(daemon, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0) return WEXITSTATUS(status);
+  fmt::print(stderr, "airlock: the session ended during set-up\n");
+  return supervisor::kExitSetupFailed;
 }
 
 }  // namespace
@@ -96,6 +165,19 @@ int run_policy(policy::Policy policy, const RunArguments& arguments, egress::Obs
   options.observe = observe;
   sandbox::LaunchPlan launch = std::move(plan).value();
   launch.watch_exec = observe != egress::ObserveMode::off;
+  launch.session = arguments.session;
+  if (launch.session) launch.new_session = true;  // detached: no terminal to keep
+
+  const std::string name =
+      arguments.name.value_or(default_sandbox_name(policy.name, launch.sandbox_id));
+  Result<std::unique_ptr<control::ControlServer>> control = control::ControlServer::listen(name);
+  if (!control) {
+    fmt::print(stderr, "airlock: {}\n", control.error().message);
+    return supervisor::kExitBadInput;
+  }
+  options.control = control->get();
+  options.name = name;
+  if (launch.session) return run_detached(launch, options, **control);
   return supervisor::run_sandbox(launch, options);
 }
 

@@ -84,6 +84,7 @@ struct EgressProxy::State {
   DestinationPolicy policy;
   DnsMap dns_map;
   SyntheticAddresses synthetic;
+  EgressCounters counters;
   const audit::AuditLog& audit;
   uint32_t max_connections;
   std::unique_ptr<DnsResolver> resolver;
@@ -133,7 +134,7 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::create(
       state->sock_diag.get(), pid_namespace_of(sandbox_pid),
       [raw](uint64_t id) { return raw->sessions.count(id) != 0; },
       [raw](uint64_t id) { raw->loop->defer([raw, id] { raw->sessions.erase(id); }); }, credentials,
-      interception, observe == ObserveMode::deny ? &state->synthetic : nullptr});
+      interception, observe == ObserveMode::deny ? &state->synthetic : nullptr, &state->counters});
   state->stub = std::make_unique<DnsStub>(
       *state->context, std::move(listeners.dns_udp_v4), std::move(listeners.dns_udp_v6),
       std::move(listeners.dns_tcp_v4), std::move(listeners.dns_tcp_v6));
@@ -163,6 +164,8 @@ EgressProxy::EgressProxy(std::unique_ptr<State> state) : state_(std::move(state)
 EgressProxy::~EgressProxy() {
   stop();
 }
+
+const EgressCounters& EgressProxy::counters() const { return state_->counters; }
 
 void EgressProxy::start() {
   thread_ = std::thread([this] {

@@ -3,6 +3,8 @@
 // supervisor starts it once the capture is installed and stops it when the sandbox has ended.
 #pragma once
 
+#include "egress/egress_counters.h"
+
 #include <sys/types.h>
 
 #include <cstdint>
@@ -38,6 +40,7 @@ class EgressProxy {
   EgressProxy& operator=(const EgressProxy&) = delete;
 
   void start();
+  const EgressCounters& counters() const;
   // Stops the loop, closes every connection (each with its close event) and joins the thread.
   void stop();
 

@@ -2,6 +2,8 @@
 // names the DNS stub handed out, the audit trail, and how to find the process behind a socket.
 #pragma once
 
+#include "egress/egress_counters.h"
+
 #include <sys/socket.h>
 #include <sys/types.h>
 
@@ -48,6 +50,7 @@ struct ProxyContext {
   intercept::Interception* interception = nullptr;
   // observe's deny mode only: the addresses the DNS stub makes up for names no rule covers.
   SyntheticAddresses* synthetic = nullptr;
+  EgressCounters* counters = nullptr;  // totals for `airlock ps`
 };
 
 // "127.0.0.1:5432", "[::1]:53".

@@ -736,6 +736,7 @@ void TcpSession::on_relay_done(const RelayTotals& totals) {
 void TcpSession::allow(const std::string& reason, const std::string& rule) {
   decided_ = true;
   rule_ = rule;
+  if (context_.counters != nullptr) context_.counters->allowed.fetch_add(1, std::memory_order_relaxed);
   if (!context_.audit.enabled()) return;  // building the event costs more than the decision
   nlohmann::json fields = describe();
   fields["decision"] = "allow";
@@ -750,6 +751,7 @@ void TcpSession::allow(const std::string& reason, const std::string& rule) {
 
 void TcpSession::deny(const std::string& reason, const std::string& rule, int http_status,
                       uint8_t socks_code) {
+  if (context_.counters != nullptr) context_.counters->denied.fetch_add(1, std::memory_order_relaxed);
   if (context_.audit.enabled()) {
     nlohmann::json fields = describe();
     fields["decision"] = "deny";
@@ -794,6 +796,12 @@ void TcpSession::close_client(bool reset) {
 void TcpSession::finish(const std::string& ended_by) {
   if (stage_ == Stage::done) return;
   stage_ = Stage::done;
+  if (decided_ && context_.counters != nullptr) {
+    if (const RelayTotals* totals = relay_totals()) {
+      context_.counters->bytes_up.fetch_add(totals->bytes_up, std::memory_order_relaxed);
+      context_.counters->bytes_down.fetch_add(totals->bytes_down, std::memory_order_relaxed);
+    }
+  }
   if (decided_ && context_.audit.enabled()) {
     using namespace std::chrono;
     nlohmann::json fields = describe();

@@ -301,6 +301,7 @@ int start_agent(void* argument) {
     ::close(listener);  // the agent must never hold it
   }
   if (!install_seccomp(plan.seccomp_default, failure)) report_failure(context, failure);
+  if (plan.session) serve_session(context);
   supervise_agent(context);
 }
 

@@ -46,6 +46,8 @@ struct ChildContext {
 };
 
 [[noreturn]] void run_child(const ChildContext& context);
+// A session's init, once confined: forks the supervisor's exec requests (session_init.cpp).
+[[noreturn]] void serve_session(const ChildContext& context);
 
 // Child-side building blocks, each reporting the failing step through `failure`.
 struct Failure {

@@ -18,6 +18,7 @@
 #include "common/errno_text.h"
 #include "common/file_io.h"
 #include "common/unique_fd.h"
+#include "control/control_directory.h"
 #include "credentials/secret_environment.h"
 #include "egress/sandbox_ports.h"
 #include "policy/policy_json.h"
@@ -287,8 +288,14 @@ class PlanBuilder {
   }
 
   void add_hidden(const policy::Policy& policy) {
-    for (const PathEntry& entry : policy.filesystem.hidden) {
-      const std::string path = expand_home(entry.path, plan_.home);
+    std::vector<std::string> paths;
+    for (const PathEntry& entry : policy.filesystem.hidden)
+      paths.push_back(expand_home(entry.path, plan_.home));
+    // Every sandbox's control socket lives there (control_directory.h): no sandbox sees them,
+    // whatever its policy exposes.
+    for (const std::string& directory : control::control_directories_to_hide())
+      paths.push_back(directory);
+    for (const std::string& path : paths) {
       bool exposed = false;
       for (const MountStep& step : plan_.mounts) {
         bool host_tree =

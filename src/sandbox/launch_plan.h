@@ -84,6 +84,9 @@ struct LaunchPlan {
   // user-notification listener the init hands over), which records it and lets it continue.
   bool watch_exec = false;
   std::vector<sock_filter> seccomp_allowlist;  // only with an explicit `syscalls:` list
+  // `airlock session start`: the init starts no agent and forks each `airlock exec` request
+  // (session_channel.h); argv is only what `ps` shows.
+  bool session = false;
 
   std::vector<std::string> argv;
   std::vector<std::string> exec_candidates;  // argv[0] resolved against PATH, tried in order

@@ -24,10 +24,13 @@
 
 #include "audit/audit_log.h"
 #include "common/errno_text.h"
+#include "control/control_server.h"
+#include "control/sandbox_usage.h"
 #include "credentials/credential_vault.h"
 #include "credentials/secret_environment.h"
 #include "egress/dropped_datagrams.h"
 #include "egress/egress_proxy.h"
+#include "egress/socket_owner.h"
 #include "egress/sandbox_network.h"
 #include "intercept/interception.h"
 #include "observe/exec_watcher.h"
@@ -196,7 +199,8 @@ class Supervision {
       context.own_gid_map = own_gid_map.c_str();
     }
     context.original_mask = original;
-    context.wait_for_setup = cgroups.has_value() || plan_.egress.enabled;
+    // A session waits too: its pid namespace is read (for `ps`) before the init turns undumpable.
+    context.wait_for_setup = cgroups.has_value() || plan_.egress.enabled || plan_.session;
     const std::vector<sandbox::SecretRegion> secrets = secret_regions();
     context.secrets = secrets.data();
     context.secret_count = secrets.size();
@@ -215,6 +219,9 @@ class Supervision {
     }
     if (child == 0) sandbox::run_child(context);
     child_ = child;
+    started_unix_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
     sync_read.reset();
     report_write.reset();
 
@@ -239,6 +246,7 @@ class Supervision {
       if (!started) return abort_child(started.error().message);
       proxy = std::move(started).value();
     }
+    if (options_.control != nullptr) sandbox_pid_namespace_ = egress::pid_namespace_of(child);
     if (context.wait_for_setup && !release(sync_write.get())) {
       return abort_child("the sandbox died during set-up");
     }
@@ -254,7 +262,11 @@ class Supervision {
       }
     }
 
+    // From here on the sync socket is the session channel, the control thread's alone.
+    if (options_.control != nullptr) start_control(proxy.get(), sync_write.get());
+
     int exit_code = supervise(report_read.get(), signals.get(), layers);
+    if (options_.control != nullptr) options_.control->stop();
     exec_watcher.reset();
     if (proxy) proxy->stop();  // every open connection gets its close event before the exit
     record_dropped();          // no other thread is left: the counting helper may fork
@@ -309,6 +321,32 @@ class Supervision {
       if (dropped.protocol == "udp") fields["port"] = dropped.port;
       audit_.record("egress.dropped", fields);
     }
+  }
+
+  void start_control(const egress::EgressProxy* proxy, int session_channel) {
+    control::SandboxSummary summary;
+    summary.name = options_.name;
+    summary.id = plan_.sandbox_id;
+    summary.kind = plan_.session ? "session" : "run";
+    summary.policy_name = plan_.policy.name;
+    summary.policy_sha256 = plan_.policy_sha256;
+    if (!plan_.session) summary.command = plan_.argv;
+    summary.workspace = plan_.workspace;
+    summary.supervisor_pid = ::getpid();
+    summary.sandbox_pid = child_;
+    summary.started_unix_ms = started_unix_ms_;
+    control::ControlHooks hooks;
+    if (proxy != nullptr) hooks.counters = &proxy->counters();
+    if (sandbox_pid_namespace_) {
+      const egress::PidNamespaceId sandbox = *sandbox_pid_namespace_;
+      hooks.usage = [sandbox] { return control::sandbox_usage(sandbox); };
+    }
+    if (plan_.session) {
+      hooks.session_channel = session_channel;
+      hooks.session_environment = plan_.environment;
+      hooks.session_directory = plan_.working_directory;
+    }
+    options_.control->start(std::move(summary), std::move(hooks), audit_);
   }
 
   int fail(const std::string& line) {
@@ -444,6 +482,7 @@ class Supervision {
       }
       case ReportKind::started:
         record_start(layers);
+        if (options_.on_ready) options_.on_ready();
         return std::nullopt;
       case ReportKind::exited:
         agent_status_ = report.value;
@@ -509,6 +548,11 @@ class Supervision {
     if (options_.observe != egress::ObserveMode::off) {
       fields["observe"] = egress::to_string(options_.observe);
     }
+    if (options_.control != nullptr) {
+      fields["control"] = {{"name", options_.name},
+                           {"kind", plan_.session ? "session" : "run"},
+                           {"socket", options_.control->path()}};
+    }
     audit_.record("sandbox.start", fields);
   }
 
@@ -572,6 +616,8 @@ class Supervision {
   std::optional<int> agent_status_;
   std::chrono::steady_clock::time_point started_;
   std::optional<egress::DroppedDatagramCounter> dropped_;  // observe only
+  int64_t started_unix_ms_ = 0;
+  std::optional<egress::PidNamespaceId> sandbox_pid_namespace_;  // for `ps`
 };
 
 }  // namespace

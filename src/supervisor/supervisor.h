@@ -2,6 +2,7 @@
 // cgroup and user namespace, forward signals, enforce the timeout, audit, return the status.
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "egress/destination_policy.h"
@@ -12,6 +13,9 @@ class CredentialVault;
 }
 namespace airlock::intercept {
 struct Interception;
+}
+namespace airlock::control {
+class ControlServer;
 }
 
 namespace airlock::supervisor {
@@ -27,6 +31,13 @@ struct SupervisorOptions {
   // `airlock observe`: what the proxy does with what no rule covers (record, then refuse or
   // allow); `off` for `airlock run`.
   egress::ObserveMode observe = egress::ObserveMode::off;
+  // The sandbox's control socket (`airlock ps`, `stop`, and `exec` for sessions), already bound;
+  // served from set-up to exit. Null: none.
+  control::ControlServer* control = nullptr;
+  std::string name;  // what `ps` shows
+  // Called once when the sandbox is ready (a session's init waits for requests): `session
+  // start` returns to its caller then.
+  std::function<void()> on_ready;
 };
 
 // Exit codes of airlock itself (the agent's own status passes through unchanged).
