@@ -139,6 +139,22 @@ int run_main(int argc, char** argv) {
   exec_app->add_option("command", exec.command, "CMD [ARGS...] (after --)")->required();
   exec_app->prefix_command(false);
 
+  airlock::cli::LogsArguments logs;
+  CLI::App* logs_app = app.add_subcommand(
+      "logs", "A running sandbox's events (also without an audit file): the last 1000, or -f");
+  logs_app->add_option("name", logs.name, "Sandbox name (default: the only one running)");
+  logs_app->add_flag("-f,--follow", logs.follow, "Keep printing new events until it ends");
+  logs_app->add_flag("--json", logs.json, "Print the events as recorded (JSON Lines)");
+
+  airlock::cli::McpArguments mcp;
+  CLI::App* mcp_app = app.add_subcommand(
+      "mcp", "A Model Context Protocol server on stdio whose tools run in one session");
+  mcp_app->add_option("--policy", mcp.policy_file, "Policy file (default: the default policy)")
+      ->check(CLI::ExistingFile);
+  mcp_app->add_option("--profile", mcp.profile, "Built-in profile to use instead of a file");
+  mcp_app->add_option("--workspace", mcp.workspace,
+                      "Writable directory (default: the current directory)");
+
   airlock::cli::PsArguments ps;
   CLI::App* ps_app = app.add_subcommand("ps", "List your running sandboxes");
   ps_app->add_flag("--json", ps.json, "Print what each sandbox reports, as JSON");
@@ -157,6 +173,8 @@ int run_main(int argc, char** argv) {
   if (stop_app->parsed()) return airlock::cli::stop_command(stop);
   if (exec_app->parsed()) return airlock::cli::exec_command(exec);
   if (ps_app->parsed()) return airlock::cli::ps_command(ps);
+  if (logs_app->parsed()) return airlock::cli::logs_command(logs);
+  if (mcp_app->parsed()) return airlock::cli::mcp_command(mcp);
   if (explain_app->parsed()) return airlock::cli::explain_command(explain);
   if (suggest_app->parsed()) return airlock::cli::suggest_command(suggest);
   if (audit_verify_app->parsed()) return airlock::cli::audit_verify_command(audit_verify);

@@ -86,7 +86,7 @@ Result<AuditLog> AuditLog::open(const std::string& path, std::string sandbox_nam
 }
 
 void AuditLog::record(const std::string& event, const nlohmann::json& fields) const {
-  if (!fd_.valid()) return;
+  if (!enabled()) return;
   nlohmann::json line = {
       {"time", utc_timestamp()}, {"event", event}, {"sandbox", {{"name", name_}, {"id", id_}}}};
   line.update(fields);
@@ -94,6 +94,8 @@ void AuditLog::record(const std::string& event, const nlohmann::json& fields) co
   line.erase("prev");
   // Serialised before the lock: under it, only the chain fields are put in front.
   const std::string body = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (tap_) tap_->publish(body);
+  if (!fd_.valid()) return;
 
   std::lock_guard<std::mutex> in_process(chain_->mutex);
   const ExclusiveFileLock across_processes(fd_.get());

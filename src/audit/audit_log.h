@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "audit/event_tap.h"
 #include "common/result.h"
 #include "common/unique_fd.h"
 
@@ -25,7 +26,10 @@ class AuditLog {
   // replace), and appends it as one line with one write(2). Safe from any thread, and from
   // other processes appending to the same file.
   void record(const std::string& event, const nlohmann::json& fields) const;
-  bool enabled() const { return fd_.valid(); }
+  // Whether events are kept anywhere: the file, or the live stream of `airlock logs`.
+  bool enabled() const { return fd_.valid() || tap_ != nullptr; }
+  // Every event is also published there (before the file's chain fields are added).
+  void attach_tap(std::shared_ptr<EventTap> tap) { tap_ = std::move(tap); }
 
  private:
   struct ChainCache;  // the mutex and where this process's last line left the chain
@@ -34,6 +38,7 @@ class AuditLog {
   std::string name_;
   std::string id_;
   std::unique_ptr<ChainCache> chain_;
+  std::shared_ptr<EventTap> tap_;
 };
 
 std::string utc_timestamp();  // 2026-11-22T13:45:01.123Z

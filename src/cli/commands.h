@@ -105,6 +105,14 @@ struct ExecArguments {
 // Runs CMD inside session NAME with exactly its confinement; its exit status passes through.
 int exec_command(const ExecArguments& arguments);
 
+struct LogsArguments {
+  std::optional<std::string> name;  // default: the only running sandbox
+  bool follow = false;
+  bool json = false;
+};
+// A sandbox's events (the last 1000, then with -f every new one until it ends).
+int logs_command(const LogsArguments& arguments);
+
 struct PsArguments {
   bool json = false;
 };

@@ -40,7 +40,8 @@ std::string human_duration(int64_t ms) {
 
 std::string human_bytes(uint64_t bytes) {
   if (bytes < 1024) return fmt::format("{}B", bytes);
-  if (bytes < 1024 * 1024) return fmt::format("{:.1f}KiB", static_cast<double>(bytes) / 1024);
+  if (bytes < uint64_t{1024} * 1024)
+    return fmt::format("{:.1f}KiB", static_cast<double>(bytes) / 1024);
   if (bytes < 1024ULL * 1024 * 1024)
     return fmt::format("{:.1f}MiB", static_cast<double>(bytes) / (1024 * 1024));
   return fmt::format("{:.1f}GiB", static_cast<double>(bytes) / (1024.0 * 1024 * 1024));
@@ -65,7 +66,7 @@ int session_start_command(RunArguments arguments) {
 }
 
 int stop_command(const StopArguments& arguments) {
-  uint64_t grace_ms = 10 * 1000;
+  uint64_t grace_ms = uint64_t{10} * 1000;
   if (arguments.grace) {
     std::optional<uint64_t> parsed = parse_duration_ms(*arguments.grace);
     if (!parsed) {
@@ -121,13 +122,11 @@ int exec_command(const ExecArguments& arguments) {
   }
   const control::ExecOutcome& outcome = *result.outcome;
   if (arguments.json) {
-    nlohmann::json printed = {{"stdout", outcome.stdout_text},
-                              {"stderr", outcome.stderr_text},
-                              {"exit_code", outcome.exit_code},
-                              {"signal", nullptr},
-                              {"timed_out", outcome.timed_out},
-                              {"duration_ms", outcome.duration_ms},
-                              {"truncated", outcome.truncated}};
+    nlohmann::json printed = {
+        {"stdout", outcome.stdout_text},  {"stderr", outcome.stderr_text},
+        {"exit_code", outcome.exit_code}, {"signal", nullptr},
+        {"timed_out", outcome.timed_out}, {"duration_ms", outcome.duration_ms},
+        {"truncated", outcome.truncated}};
     if (outcome.signal) printed["signal"] = *outcome.signal;
     fmt::print("{}\n", printed.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
     return 0;
@@ -163,9 +162,9 @@ int ps_command(const PsArguments& arguments) {
       memory = human_bytes(info["usage"].value("memory_bytes", uint64_t{0}));
       pids = std::to_string(info["usage"].value("pids", 0));
     }
-    const std::string policy = fmt::format(
-        "{}@{}", info["policy"].value("name", "?"),
-        info["policy"].value("sha256", std::string("?")).substr(0, 8));
+    const std::string policy =
+        fmt::format("{}@{}", info["policy"].value("name", "?"),
+                    info["policy"].value("sha256", std::string("?")).substr(0, 8));
     fmt::print("{:<24} {:<8} {:<9} {:>8} {:>8} {:<20} {:>11} {:>19} {:>9} {:>5}  {}\n",
                info.value("name", "?"), info.value("kind", "?"),
                info.value("id", std::string("?")).substr(0, 8), info.value("pid", 0),

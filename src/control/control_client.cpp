@@ -29,8 +29,8 @@ Result<UniqueFd> connect_to_sandbox(const std::string& name) {
       return Error{fmt::format("no sandbox named {} (airlock ps lists them)", name)};
     if (errno == ECONNREFUSED)
       return Error{fmt::format("sandbox {} is not running (its socket {} is stale)", name, path)};
-    return Error{fmt::format("cannot connect to sandbox {} ({}): {}", name, path,
-                             errno_text(errno))};
+    return Error{
+        fmt::format("cannot connect to sandbox {} ({}): {}", name, path, errno_text(errno))};
   }
   return fd;
 }

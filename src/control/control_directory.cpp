@@ -43,13 +43,13 @@ std::vector<std::string> control_directories_to_hide() {
 Result<std::string> ensure_control_directory() {
   const std::string directory = control_directory();
   if (::mkdir(directory.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Error{fmt::format("cannot create the control directory {}: {}", directory,
-                             errno_text(errno))};
+    return Error{
+        fmt::format("cannot create the control directory {}: {}", directory, errno_text(errno))};
   }
   struct stat info {};
   if (::lstat(directory.c_str(), &info) != 0) {
-    return Error{fmt::format("cannot inspect the control directory {}: {}", directory,
-                             errno_text(errno))};
+    return Error{
+        fmt::format("cannot inspect the control directory {}: {}", directory, errno_text(errno))};
   }
   if (!S_ISDIR(info.st_mode) || info.st_uid != ::geteuid() || (info.st_mode & 077) != 0) {
     return Error{fmt::format(
@@ -63,8 +63,8 @@ Result<std::string> ensure_control_directory() {
 bool valid_sandbox_name(const std::string& name) {
   if (name.empty() || name.size() > 64 || name.front() == '.' || name.front() == '-') return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
   });
 }
 

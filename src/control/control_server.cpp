@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 
 #include "audit/audit_log.h"
+#include "audit/event_tap.h"
 #include "common/errno_text.h"
 #include "common/fd_message.h"
 #include "control/control_directory.h"
@@ -93,6 +94,7 @@ struct ControlServer::Loop {
     Peer peer;
     LineReader reader;
     std::optional<uint32_t> exec_request;  // the command this connection runs, if any
+    bool following = false;                // `logs` with follow: the event tap writes to it
   };
   struct RunningExec {
     int connection = -1;  // the connection's fd, or -1 once the client is gone
@@ -103,6 +105,13 @@ struct ControlServer::Loop {
 
   Loop(SandboxSummary sandbox_summary, ControlHooks control_hooks, const audit::AuditLog& log)
       : summary(std::move(sandbox_summary)), hooks(std::move(control_hooks)), audit(log) {}
+
+  ~Loop() {
+    // The tap outlives us (the proxy still records while the sandbox ends): no stale descriptor.
+    for (const auto& [fd, connection] : connections) {
+      if (connection.following && hooks.events) hooks.events->unsubscribe(fd);
+    }
+  }
 
   SandboxSummary summary;
   ControlHooks hooks;
@@ -148,9 +157,8 @@ struct ControlServer::Loop {
     if (!decision.refusal.empty()) {
       nlohmann::json fields = {{"reason", decision.refusal}};
       if (decision.peer) {
-        fields["peer"] = {{"uid", decision.peer->uid},
-                          {"pid", decision.peer->pid},
-                          {"exe", decision.peer->exe}};
+        fields["peer"] = {
+            {"uid", decision.peer->uid}, {"pid", decision.peer->pid}, {"exe", decision.peer->exe}};
       }
       audit.record("control.refused", fields);
       send_line(accepted.get(), {{"ok", false}, {"error", "refused: " + decision.refusal}});
@@ -168,6 +176,7 @@ struct ControlServer::Loop {
   void close_connection(int fd) {
     auto found = connections.find(fd);
     if (found == connections.end()) return;
+    if (found->second.following && hooks.events) hooks.events->unsubscribe(fd);
     if (found->second.exec_request) {
       auto running = execs.find(*found->second.exec_request);
       if (running != execs.end()) {
@@ -206,6 +215,7 @@ struct ControlServer::Loop {
     const std::string op = request["op"];
     if (op == "info") return send_line(connection.fd.get(), info());
     if (op == "stop") return on_stop(connection, request);
+    if (op == "logs") return on_logs(connection, request);
     if (op == "exec") return on_exec(connection, request);
     if (op == "signal") return on_signal(connection, request);
     send_line(connection.fd.get(), {{"ok", false}, {"error", "unknown op '" + op + "'"}});
@@ -244,8 +254,8 @@ struct ControlServer::Loop {
     auto grace = std::chrono::milliseconds(kDefaultStopGrace);
     if (request.contains("grace_ms") && request["grace_ms"].is_number_unsigned())
       grace = std::chrono::milliseconds(request["grace_ms"].get<uint64_t>());
-    audit.record("control.stop", {{"peer", peer_fields(connection.peer)},
-                                  {"grace_ms", grace.count()}});
+    audit.record("control.stop",
+                 {{"peer", peer_fields(connection.peer)}, {"grace_ms", grace.count()}});
     if (hooks.session_channel >= 0) {
       send_request(SessionRequest{SessionRequestKind::terminate, 0, SIGTERM, 0, 0, 0});
     } else {
@@ -253,6 +263,18 @@ struct ControlServer::Loop {
     }
     if (!kill_at || Clock::now() + grace < *kill_at) kill_at = Clock::now() + grace;
     return send_line(connection.fd.get(), {{"ok", true}});
+  }
+
+  // The kept events, then (with follow) every new one; without follow the connection closes.
+  bool on_logs(Connection& connection, const nlohmann::json& request) {
+    const bool follow = request.value("follow", false);
+    if (!hooks.events) {
+      send_line(connection.fd.get(), {{"ok", false}, {"error", "this sandbox keeps no events"}});
+      return false;
+    }
+    hooks.events->subscribe(connection.fd.get(), follow);
+    connection.following = follow;
+    return follow;
   }
 
   static nlohmann::json peer_fields(const Peer& peer) {
@@ -278,8 +300,7 @@ struct ControlServer::Loop {
     std::string cwd = hooks.session_directory;
     try {
       argv = request.at("argv").get<std::vector<std::string>>();
-      if (request.contains("env"))
-        environment = request["env"].get<std::vector<std::string>>();
+      if (request.contains("env")) environment = request["env"].get<std::vector<std::string>>();
       if (request.contains("cwd")) cwd = request["cwd"].get<std::string>();
     } catch (const nlohmann::json::exception&) {
       return refuse("exec needs \"argv\" (strings), optional \"env\" (K=V strings), \"cwd\"");
@@ -340,8 +361,8 @@ struct ControlServer::Loop {
       send_line(connection.fd.get(), {{"ok", false}, {"error", "no such signal"}});
       return true;
     }
-    send_request(SessionRequest{SessionRequestKind::signal, *connection.exec_request, signal, 0, 0,
-                                0});
+    send_request(
+        SessionRequest{SessionRequestKind::signal, *connection.exec_request, signal, 0, 0, 0});
     return true;
   }
 
@@ -371,12 +392,10 @@ struct ControlServer::Loop {
     RunningExec& running = found->second;
     const int connection = running.connection;
     using namespace std::chrono;
-    const auto duration =
-        duration_cast<milliseconds>(Clock::now() - running.started).count();
+    const auto duration = duration_cast<milliseconds>(Clock::now() - running.started).count();
     switch (event.kind) {
       case SessionEventKind::started:
-        if (connection >= 0)
-          send_line(connection, {{"event", "started"}, {"pid", event.value}});
+        if (connection >= 0) send_line(connection, {{"event", "started"}, {"pid", event.value}});
         return;
       case SessionEventKind::failed: {
         const std::string why = exec_failure_text(running.program, event, running.cwd);
@@ -439,8 +458,8 @@ Result<std::unique_ptr<ControlServer>> ControlServer::listen(const std::string& 
   const int bind_error = errno;
   ::umask(old_mask);
   if (bound != 0) {
-    return Error{fmt::format("cannot create the control socket {}: {}", path,
-                             errno_text(bind_error))};
+    return Error{
+        fmt::format("cannot create the control socket {}: {}", path, errno_text(bind_error))};
   }
   if (::listen(listener.get(), 64) != 0) {
     ::unlink(path.c_str());

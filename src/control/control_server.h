@@ -1,8 +1,8 @@
 // A running sandbox's control socket (docs/control.md has the protocol): line-delimited JSON on
 // a Unix stream socket in the owner's control directory, served by a thread of the supervisor.
 // Every connection is checked (peer_check.h); a refused one is audited. It answers `info`
-// (what `airlock ps` shows), `stop`, and for sessions `exec` and `signal`, whose commands the
-// session's init forks (session_channel.h).
+// (what `airlock ps` shows), `logs`, `stop`, and for sessions `exec` and `signal`, whose commands
+// the session's init forks (session_channel.h).
 #pragma once
 
 #include <sys/types.h>
@@ -22,7 +22,8 @@
 
 namespace airlock::audit {
 class AuditLog;
-}
+class EventTap;
+}  // namespace airlock::audit
 namespace airlock::egress {
 struct EgressCounters;
 }
@@ -46,6 +47,7 @@ struct SandboxSummary {
 struct ControlHooks {
   const egress::EgressCounters* counters = nullptr;  // null without the egress proxy
   std::function<nlohmann::json()> usage;             // {"memory_bytes", "pids", "source"}
+  std::shared_ptr<audit::EventTap> events;           // what `logs` streams
   // Sessions only: the init's end of the session channel, and what an exec starts from.
   int session_channel = -1;
   std::vector<std::string> session_environment;

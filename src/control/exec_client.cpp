@@ -62,8 +62,7 @@ bool write_all(int fd, const char* data, size_t size) {
 
 class ExecSession {
  public:
-  ExecSession(const ExecRequest& request, Streams streams)
-      : request_(request), streams_(streams) {}
+  ExecSession(const ExecRequest& request, Streams streams) : request_(request), streams_(streams) {}
 
   CapturedResult run() {
     Result<UniqueFd> connection = connect_to_sandbox(request_.session);
@@ -78,7 +77,8 @@ class ExecSession {
     Pipe& errors = err.value();
     nlohmann::json line = {{"op", "exec"}, {"argv", request_.argv}, {"env", request_.environment}};
     if (request_.cwd) line["cwd"] = *request_.cwd;
-    if (!send_line(control_.get(), line, {input.read.get(), output.write.get(), errors.write.get()}))
+    if (!send_line(control_.get(), line,
+                   {input.read.get(), output.write.get(), errors.write.get()}))
       return failed(fmt::format("sandbox {} closed the connection", request_.session), 125);
     input.read.reset();  // the command holds the other ends now
     output.write.reset();
@@ -124,8 +124,8 @@ class ExecSession {
       fds.push_back({stderr_pipe_.get(), POLLIN, 0});
       const bool feeding = stdin_pipe_.valid() && !pending_input_.empty();
       fds.push_back({feeding ? stdin_pipe_.get() : -1, POLLOUT, 0});
-      fds.push_back({reading_stdin_ && !feeding && stdin_pipe_.valid() ? STDIN_FILENO : -1,
-                     POLLIN, 0});
+      fds.push_back(
+          {reading_stdin_ && !feeding && stdin_pipe_.valid() ? STDIN_FILENO : -1, POLLIN, 0});
       fds.push_back({signals_.get(), POLLIN, 0});
       int timeout = -1;
       if (deadline_ && !timed_out_) {
@@ -215,8 +215,7 @@ class ExecSession {
     const LineReader::Fill filled = reader_.fill(control_.get());
     if (filled == LineReader::Fill::would_block) return std::nullopt;
     if (filled != LineReader::Fill::data) {
-      return failed(fmt::format("sandbox {} ended before the command did", request_.session),
-                    137);
+      return failed(fmt::format("sandbox {} ended before the command did", request_.session), 137);
     }
     while (std::optional<std::string> line = reader_.next_line()) {
       const nlohmann::json event = nlohmann::json::parse(*line, nullptr, false);

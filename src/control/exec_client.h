@@ -22,17 +22,17 @@ struct ExecRequest {
 };
 
 struct ExecOutcome {
-  int exit_code = 0;             // the command's, or 128+N for signal N (and 137 after a timeout)
-  std::optional<int> signal;     // set when a signal ended it
+  int exit_code = 0;          // the command's, or 128+N for signal N (and 137 after a timeout)
+  std::optional<int> signal;  // set when a signal ended it
   bool timed_out = false;
   uint64_t duration_ms = 0;
-  std::string stdout_text;       // captured only by exec_captured()
+  std::string stdout_text;  // captured only by exec_captured()
   std::string stderr_text;
-  bool truncated = false;        // a stream went past the cap; the rest was read and dropped
+  bool truncated = false;  // a stream went past the cap; the rest was read and dropped
 };
 
 // The default cap per stream for captured output (`airlock exec --json`, the MCP server's run).
-inline constexpr size_t kDefaultOutputCap = 1024 * 1024;
+inline constexpr size_t kDefaultOutputCap = size_t{1024} * 1024;
 
 // Runs the command with its output captured (up to `output_cap` bytes per stream) and `input`
 // as its whole stdin. An Error means it did not run: no such session, refused, or the command

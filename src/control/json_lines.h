@@ -12,10 +12,11 @@
 
 namespace airlock::control {
 
-inline constexpr size_t kMaxLineBytes = 256 * 1024;  // a longer line is a protocol error
+inline constexpr size_t kMaxLineBytes = size_t{256} * 1024;  // a longer line is a protocol error
 
 // Writes `message` and a newline, all of it (blocking, up to the socket's send timeout), without
-// SIGPIPE; false if the peer is gone or stopped reading. With `fds`, they travel on the first sendmsg.
+// SIGPIPE; false if the peer is gone or stopped reading. With `fds`, they travel on the first
+// sendmsg.
 bool send_line(int fd, const nlohmann::json& message, const std::vector<int>& fds = {});
 
 // Bytes read from a stream, cut into lines; descriptors received on the way are kept in order.

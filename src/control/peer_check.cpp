@@ -34,8 +34,8 @@ PeerDecision check_peer(int connection) {
     decision.refusal = "cannot read the peer's credentials: " + errno_text(errno);
     return decision;
   }
-  decision.peer = Peer{credentials.pid, credentials.uid, credentials.gid,
-                       executable_of(credentials.pid)};
+  decision.peer =
+      Peer{credentials.pid, credentials.uid, credentials.gid, executable_of(credentials.pid)};
   if (credentials.uid != ::geteuid() && credentials.uid != 0) {
     decision.refusal = fmt::format("uid {} is neither the sandbox's owner (uid {}) nor root",
                                    credentials.uid, ::geteuid());
@@ -44,11 +44,10 @@ PeerDecision check_peer(int connection) {
   // The pid could be reused between SO_PEERCRED and this look-up; a process that reuses it in
   // that instant is still one of the owner's or root's, in the namespace we compare against.
   const std::optional<struct stat> ours = user_namespace_of("self");
-  const std::optional<struct stat> theirs =
-      user_namespace_of(std::to_string(credentials.pid));
+  const std::optional<struct stat> theirs = user_namespace_of(std::to_string(credentials.pid));
   if (!ours || !theirs || ours->st_dev != theirs->st_dev || ours->st_ino != theirs->st_ino) {
-    decision.refusal = fmt::format("pid {} is in another user namespace (inside a sandbox?)",
-                                   credentials.pid);
+    decision.refusal =
+        fmt::format("pid {} is in another user namespace (inside a sandbox?)", credentials.pid);
   }
   return decision;
 }

@@ -8,7 +8,8 @@
 
 namespace airlock::control {
 
-// {"pids": N, "memory_bytes": RSS sum, "source": "proc"}; the init counts as one process.
-nlohmann::json sandbox_usage(const egress::PidNamespaceId& sandbox);
+// {"pids": N, "memory_bytes": RSS sum, "source": "proc"}. The init (host pid `init`) always
+// counts as one process; an unprivileged supervisor cannot read its memory (it is undumpable).
+nlohmann::json sandbox_usage(const egress::PidNamespaceId& sandbox, pid_t init);
 
 }  // namespace airlock::control

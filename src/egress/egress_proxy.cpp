@@ -165,7 +165,9 @@ EgressProxy::~EgressProxy() {
   stop();
 }
 
-const EgressCounters& EgressProxy::counters() const { return state_->counters; }
+const EgressCounters& EgressProxy::counters() const {
+  return state_->counters;
+}
 
 void EgressProxy::start() {
   thread_ = std::thread([this] {

@@ -736,7 +736,8 @@ void TcpSession::on_relay_done(const RelayTotals& totals) {
 void TcpSession::allow(const std::string& reason, const std::string& rule) {
   decided_ = true;
   rule_ = rule;
-  if (context_.counters != nullptr) context_.counters->allowed.fetch_add(1, std::memory_order_relaxed);
+  if (context_.counters != nullptr)
+    context_.counters->allowed.fetch_add(1, std::memory_order_relaxed);
   if (!context_.audit.enabled()) return;  // building the event costs more than the decision
   nlohmann::json fields = describe();
   fields["decision"] = "allow";
@@ -751,7 +752,8 @@ void TcpSession::allow(const std::string& reason, const std::string& rule) {
 
 void TcpSession::deny(const std::string& reason, const std::string& rule, int http_status,
                       uint8_t socks_code) {
-  if (context_.counters != nullptr) context_.counters->denied.fetch_add(1, std::memory_order_relaxed);
+  if (context_.counters != nullptr)
+    context_.counters->denied.fetch_add(1, std::memory_order_relaxed);
   if (context_.audit.enabled()) {
     nlohmann::json fields = describe();
     fields["decision"] = "deny";

@@ -41,8 +41,8 @@ struct SessionEvent {
   int32_t step;  // failed: 1 chdir, 2 exec, 3 too many commands at once, 4 a malformed request
 };
 
-inline constexpr size_t kSessionStringsMax = 96 * 1024;  // argv + environment + cwd
-inline constexpr size_t kSessionVectorMax = 2048;        // arguments + variables
-inline constexpr size_t kSessionCommandsMax = 64;        // commands running at once
+inline constexpr size_t kSessionStringsMax = size_t{96} * 1024;  // argv + environment + cwd
+inline constexpr size_t kSessionVectorMax = 2048;                // arguments + variables
+inline constexpr size_t kSessionCommandsMax = 64;                // commands running at once
 
 }  // namespace airlock::sandbox

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -77,7 +78,7 @@ int exec_searching(char* const* argv, char* const* envp) {
       length = 1;
     }
     if (length + 1 + name_length + 1 <= sizeof g_candidate) {
-      std::memcpy(g_candidate, directory, length);
+      std::copy_n(directory, length, g_candidate);
       g_candidate[length] = '/';
       std::memcpy(g_candidate + length + 1, name, name_length + 1);
       ::execve(g_candidate, argv, envp);
@@ -131,8 +132,8 @@ Command* find_command(uint32_t request_id) {
 }
 
 // Splits the string block into cwd, argv and environment; false if it does not add up.
-bool parse_strings(const SessionRequest& request, size_t received, const char*& cwd,
-                   char**& argv, char**& envp) {
+bool parse_strings(const SessionRequest& request, size_t received, const char*& cwd, char**& argv,
+                   char**& envp) {
   if (request.strings_size != received || request.argc == 0 ||
       static_cast<size_t>(request.argc) + request.envc > kSessionVectorMax) {
     return false;
@@ -206,17 +207,16 @@ void on_request(const ChildContext& context) {
   if (n <= 0) ::_exit(0);  // the supervisor closed the channel: the session is over
   std::array<int, 3> stdio{-1, -1, -1};
   const bool has_stdio = message.take(stdio);
-  if (static_cast<size_t>(n) < sizeof request) {
-    send_event(context.sync_read_fd, SessionEventKind::failed, request.request_id, EINVAL, 4);
-  } else if (request.kind == SessionRequestKind::exec && has_stdio) {
+  const bool whole = static_cast<size_t>(n) >= sizeof request;
+  if (whole && request.kind == SessionRequestKind::exec && has_stdio) {
     run_exec(context, request, static_cast<size_t>(n) - sizeof request, stdio);
-  } else if (request.kind == SessionRequestKind::signal) {
+  } else if (whole && request.kind == SessionRequestKind::signal) {
     if (Command* command = find_command(request.request_id)) ::kill(-command->pid, request.signal);
-  } else if (request.kind == SessionRequestKind::terminate) {
+  } else if (whole && request.kind == SessionRequestKind::terminate) {
     ::kill(-1, request.signal);  // from pid 1: every process of the namespace but us
     g_stopping = true;
     reap(context);
-  } else {
+  } else {  // short, unknown, or an exec without its three descriptors
     send_event(context.sync_read_fd, SessionEventKind::failed, request.request_id, EINVAL, 4);
   }
   if (has_stdio) {
@@ -241,6 +241,13 @@ void reap(const ChildContext& context) {
 }  // namespace
 
 [[noreturn]] void serve_session(const ChildContext& context) {
+  // The stdio inherited from `session start` would keep its caller's pipes open for as long as
+  // the session lives (a shell's $(...) would never return). Commands get their own stdio.
+  const int null_fd = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+  if (null_fd >= 0) {
+    for (int stdio = 0; stdio <= 2; ++stdio) ::dup2(null_fd, stdio);
+    if (null_fd > 2) ::close(null_fd);
+  }
   sigset_t child_exits;
   sigemptyset(&child_exits);
   sigaddset(&child_exits, SIGCHLD);

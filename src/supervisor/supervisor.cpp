@@ -30,8 +30,8 @@
 #include "credentials/secret_environment.h"
 #include "egress/dropped_datagrams.h"
 #include "egress/egress_proxy.h"
-#include "egress/socket_owner.h"
 #include "egress/sandbox_network.h"
+#include "egress/socket_owner.h"
 #include "intercept/interception.h"
 #include "observe/exec_watcher.h"
 #include "sandbox/cgroup_limits.h"
@@ -148,8 +148,8 @@ bool read_report(int fd, Report& report) {
 class Supervision {
  public:
   Supervision(const LaunchPlan& plan, const SupervisorOptions& options,
-              const audit::AuditLog& audit)
-      : plan_(plan), options_(options), audit_(audit) {}
+              const audit::AuditLog& audit, std::shared_ptr<audit::EventTap> events)
+      : plan_(plan), options_(options), audit_(audit), events_(std::move(events)) {}
 
   int run(const Layers& layers, int landlock_abi) {
     std::optional<sandbox::CgroupLimits> cgroups;
@@ -266,7 +266,6 @@ class Supervision {
     if (options_.control != nullptr) start_control(proxy.get(), sync_write.get());
 
     int exit_code = supervise(report_read.get(), signals.get(), layers);
-    if (options_.control != nullptr) options_.control->stop();
     exec_watcher.reset();
     if (proxy) proxy->stop();  // every open connection gets its close event before the exit
     record_dropped();          // no other thread is left: the counting helper may fork
@@ -277,6 +276,8 @@ class Supervision {
     if (cgroups) {
       if (Status removed = cgroups->remove(); !removed) say(removed.error().message);
     }
+    // Last: followers of `logs` see sandbox.exit, and `stop` returns once everything is gone.
+    if (options_.control != nullptr) options_.control->stop();
     return exit_code;
   }
 
@@ -336,10 +337,12 @@ class Supervision {
     summary.sandbox_pid = child_;
     summary.started_unix_ms = started_unix_ms_;
     control::ControlHooks hooks;
+    hooks.events = events_;
     if (proxy != nullptr) hooks.counters = &proxy->counters();
     if (sandbox_pid_namespace_) {
       const egress::PidNamespaceId sandbox = *sandbox_pid_namespace_;
-      hooks.usage = [sandbox] { return control::sandbox_usage(sandbox); };
+      const pid_t init = child_;
+      hooks.usage = [sandbox, init] { return control::sandbox_usage(sandbox, init); };
     }
     if (plan_.session) {
       hooks.session_channel = session_channel;
@@ -608,6 +611,7 @@ class Supervision {
   const LaunchPlan& plan_;
   const SupervisorOptions& options_;
   const audit::AuditLog& audit_;
+  std::shared_ptr<audit::EventTap> events_;  // `airlock logs`; null without a control socket
   pid_t child_ = -1;
   int child_status_ = 0;
   bool reaped_ = false;
@@ -640,7 +644,12 @@ int run_sandbox(const LaunchPlan& plan, const SupervisorOptions& options) {
     say(audit.error().message);
     return kExitBadInput;
   }
-  Supervision supervision(plan, options, *audit);
+  std::shared_ptr<audit::EventTap> events;
+  if (options.control != nullptr) {
+    events = std::make_shared<audit::EventTap>();
+    audit.value().attach_tap(events);
+  }
+  Supervision supervision(plan, options, *audit, events);
   return supervision.run(layers, landlock_abi);
 }
 
