@@ -15,8 +15,6 @@
 namespace airlock::cli {
 namespace {
 
-constexpr int kExitCannotRun = supervisor::kExitSetupFailed;
-
 // "10s", "500ms", "2m", "1h" or plain seconds ("5").
 std::optional<uint64_t> parse_duration_ms(const std::string& text) {
   size_t digits = 0;
