@@ -4,6 +4,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "common/errno_text.h"
@@ -26,7 +28,7 @@ std::string executable_of(pid_t pid) {
 
 }  // namespace
 
-PeerDecision check_peer(int connection) {
+PeerDecision check_peer(int connection, const std::vector<uint32_t>& also_allowed) {
   PeerDecision decision;
   ucred credentials{};
   socklen_t length = sizeof credentials;
@@ -36,16 +38,27 @@ PeerDecision check_peer(int connection) {
   }
   decision.peer =
       Peer{credentials.pid, credentials.uid, credentials.gid, executable_of(credentials.pid)};
-  if (credentials.uid != ::geteuid() && credentials.uid != 0) {
-    decision.refusal = fmt::format("uid {} is neither the sandbox's owner (uid {}) nor root",
-                                   credentials.uid, ::geteuid());
+  const bool listed = std::find(also_allowed.begin(), also_allowed.end(), credentials.uid) !=
+                      also_allowed.end();
+  if (credentials.uid != ::geteuid() && credentials.uid != 0 && !listed) {
+    decision.refusal =
+        fmt::format("uid {} is neither the sandbox's owner (uid {}) nor root{}", credentials.uid,
+                    ::geteuid(), also_allowed.empty() ? "" : " nor one of the listed uids");
     return decision;
   }
   // The pid could be reused between SO_PEERCRED and this look-up; a process that reuses it in
   // that instant is still one of the owner's or root's, in the namespace we compare against.
   const std::optional<struct stat> ours = user_namespace_of("self");
   const std::optional<struct stat> theirs = user_namespace_of(std::to_string(credentials.pid));
-  if (!ours || !theirs || ours->st_dev != theirs->st_dev || ours->st_ino != theirs->st_ino) {
+  if (!theirs && credentials.uid != ::geteuid()) {
+    // A normal user cannot look into root's or another user's processes. The namespace rule
+    // protects the owner from its own sandboxes, which run as the owner: root (no sandbox maps
+    // anyone to uid 0) and a uid the policy lists are let in on their uid alone.
+    return decision;
+  }
+  if (!ours || !theirs) {
+    decision.refusal = fmt::format("cannot read pid {}'s user namespace", credentials.pid);
+  } else if (ours->st_dev != theirs->st_dev || ours->st_ino != theirs->st_ino) {
     decision.refusal =
         fmt::format("pid {} is in another user namespace (inside a sandbox?)", credentials.pid);
   }

@@ -8,6 +8,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace airlock::control {
 
@@ -23,6 +24,7 @@ struct PeerDecision {
   std::string refusal;       // empty: allowed
 };
 
-PeerDecision check_peer(int connection);
+// `also_allowed`: further uids a published socket lets in (policy publish uids).
+PeerDecision check_peer(int connection, const std::vector<uint32_t>& also_allowed = {});
 
 }  // namespace airlock::control

@@ -307,13 +307,34 @@ void add_network_rows(const policy::Policy& policy, std::vector<CapabilityRow>& 
   } else {
     add_no_network_rows(network, rows);
   }
+  for (const policy::PublishRule& rule : policy.publish) {
+    CapabilityRow published;
+    published.capability = "network.inbound";
+    published.verdict = Verdict::granted;
+    const std::string inside = rule.port != 0 ? fmt::format("127.0.0.1:{}", rule.port)
+                                              : "the agent's own socket " + rule.unix_path;
+    published.targets = {"unix:" + rule.unix_path};
+    std::string peers = "the sandbox's owner and root";
+    for (uint32_t uid : rule.uids) peers += fmt::format(", uid {}", uid);
+    published.scope = fmt::format(
+        "the host socket {} (mode {:04o}) leads to {} inside; peers by SO_PEERCRED: {} (the "
+        "owner's not from inside a sandbox); each connection audited (publish.connect); no TCP port on "
+        "the host",
+        rule.unix_path, rule.mode, inside, peers);
+    published.layers = {Layer::supervisor, Layer::namespaces};
+    if (rule.port == 0) published.layers.push_back(Layer::mount);
+    published.source = rule.where.to_string();
+    rows.push_back(std::move(published));
+  }
   CapabilityRow inbound;
   inbound.capability = "network.inbound";
   inbound.verdict = Verdict::denied;
   inbound.targets = {"*"};
-  inbound.scope =
-      "nothing outside can connect in: the sandbox's network namespace has only its own lo "
-      "(publish is not supported yet)";
+  inbound.scope = policy.publish.empty()
+                      ? "nothing outside can connect in: the sandbox's network namespace has "
+                        "only its own lo"
+                      : "nothing else can connect in: the sandbox's network namespace has only "
+                        "its own lo, reached from the host only through the published sockets";
   if (network.mode == policy::NetworkMode::allowlist) {
     inbound.scope += fmt::format(
         "; airlock's listeners inside (DNS {}, SOCKS5 {}, HTTP proxy {}, transparent {}) serve "

@@ -68,10 +68,14 @@ struct NetworkPolicy {
   bool operator==(const NetworkPolicy&) const = default;
 };
 
+// An agent's API on a host Unix socket (src/publish/). With `port`, airlock relays each
+// connection to 127.0.0.1:port inside the sandbox's network namespace; without, to the socket
+// the agent itself creates at `unix_path` inside (its directory is a private one of airlock's).
 struct PublishRule {
   std::string unix_path;
-  uint16_t port = 0;  // 0 when the seed form gives only a socket address
+  uint16_t port = 0;  // 0: the agent creates the socket itself (the seed's bind_address form)
   uint32_t mode = 0600;
+  std::vector<uint32_t> uids;  // peers allowed besides the sandbox's owner and root
   SourceLocation where;
   bool operator==(const PublishRule&) const = default;
 };

@@ -47,8 +47,9 @@ nlohmann::json to_json(const Policy& policy) {
   nlohmann::json publish = nlohmann::json::array();
   for (const PublishRule& rule : policy.publish) {
     publish.push_back({{"unix", rule.unix_path},
-                       {"port", rule.port},
-                       {"mode", fmt::format("{:04o}", rule.mode)}});
+                       {"port", rule.port == 0 ? nlohmann::json(nullptr) : nlohmann::json(rule.port)},
+                       {"mode", fmt::format("{:04o}", rule.mode)},
+                       {"uids", rule.uids}});
   }
   nlohmann::json credentials = nlohmann::json::array();
   for (const CredentialRule& rule : policy.credentials) {

@@ -187,6 +187,29 @@ std::string unix_socket_path(const YamlCursor& yaml, const YAML::Node& node,
   return clean_path(yaml, node, raw);
 }
 
+// Where an agent's API is published on the host: a Unix socket, never a TCP port (anything on
+// the host, any user and any container, could reach a TCP port; a socket has a mode and a peer).
+std::string published_socket_path(const YamlCursor& yaml, const YAML::Node& node,
+                                  const std::string& what) {
+  const std::string raw = yaml.string(node, what);
+  const bool unix_form = raw.rfind("unix://", 0) == 0 || raw.rfind('/', 0) == 0;
+  if (!unix_form && raw.find(':') != std::string::npos) {  // tcp://..., host:port, [::1]:port
+    yaml.fail(node, what + " '" + raw +
+                        "' is a TCP address: airlock never opens a TCP port on the host, which "
+                        "every local user and container could reach; write a Unix socket such as "
+                        "unix:///run/agent/api.sock (in publish: add port: N when the agent "
+                        "listens on 127.0.0.1:N inside)");
+  }
+  std::string path = unix_socket_path(yaml, node, what);
+  // sockaddr_un holds 108 bytes with the terminating NUL.
+  if (path.size() > 107) {
+    yaml.fail(node, what + " " + path + " is longer than a Unix socket path may be (107 bytes)");
+  }
+  const std::string directory = path.substr(0, path.rfind('/'));
+  if (directory.empty()) yaml.fail(node, what + " must be in a directory, not in /");
+  return path;
+}
+
 class PolicyBuilder {
  public:
   PolicyBuilder(const YamlCursor& yaml, Policy& policy) : yaml_(yaml), policy_(policy) {}
@@ -310,22 +333,40 @@ class PolicyBuilder {
       PublishRule rule;
       rule.where = yaml_.where(item);
       bool has_socket = false;
-      yaml_.for_each_key(item, "publish entry", {"unix", "port", "mode"},
+      yaml_.for_each_key(item, "publish entry", {"unix", "port", "mode", "uids"},
                          [&](const std::string& key, const YAML::Node& value) {
                            if (key == "unix") {
-                             rule.unix_path = unix_socket_path(yaml_, value, "publish unix");
+                             rule.unix_path = published_socket_path(yaml_, value, "publish unix");
                              has_socket = true;
                            } else if (key == "port") {
                              rule.port = static_cast<uint16_t>(
                                  yaml_.unsigned_integer(value, "publish port", 1, 65535));
                            } else if (key == "mode") {
                              rule.mode = file_mode(value);
+                           } else if (key == "uids") {
+                             for (const YAML::Node& uid : yaml_.sequence(value, "publish uids")) {
+                               rule.uids.push_back(static_cast<uint32_t>(
+                                   yaml_.unsigned_integer(uid, "publish uid", 0, 4294967294U)));
+                             }
                            }
                          });
       if (!has_socket) yaml_.fail(item, "publish entry needs unix: /path/to.sock");
-      if (rule.port == 0) yaml_.fail(item, "publish entry needs port: the agent's local port");
-      policy_.publish.push_back(rule);
+      add_publish(item, rule);
     }
+  }
+
+  void add_publish(const YAML::Node& node, const PublishRule& rule) {
+    for (const PublishRule& earlier : policy_.publish) {
+      if (earlier.unix_path == rule.unix_path) {
+        yaml_.fail(node, "publish " + rule.unix_path + " is already published at " +
+                             earlier.where.to_string());
+      }
+      if (rule.port != 0 && earlier.port == rule.port) {
+        yaml_.fail(node, "port " + std::to_string(rule.port) + " is already published at " +
+                             earlier.where.to_string());
+      }
+    }
+    policy_.publish.push_back(rule);
   }
 
   uint32_t file_mode(const YAML::Node& node) {
@@ -519,9 +560,9 @@ class PolicyBuilder {
             policy_.network.mode_where = yaml_.where(value);
           } else if (key == "bind_address") {
             PublishRule rule;
-            rule.unix_path = unix_socket_path(yaml_, value, "bind_address");
+            rule.unix_path = published_socket_path(yaml_, value, "bind_address");
             rule.where = yaml_.where(value);
-            policy_.publish.push_back(rule);
+            add_publish(value, rule);
           } else if (key == "allowed_syscalls") {
             apply_syscalls(value, "allowed_syscalls");
           } else if (key == "max_memory_mb") {

@@ -22,7 +22,6 @@ std::vector<std::string> unsupported_features(const Policy& policy) {
   }
   if (!policy.network.unix_sockets.empty())
     add(policy.network.unix_sockets.front().where, "network unix_sockets");
-  if (!policy.publish.empty()) add(policy.publish.front().where, "publish (bind_address)");
   if (!policy.credentials.empty() && policy.network.mode != NetworkMode::allowlist) {
     problems.push_back(policy.credentials.front().where.to_string() +
                        ": credentials are used by the egress proxy, which needs network mode: "

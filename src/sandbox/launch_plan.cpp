@@ -147,12 +147,73 @@ class PlanBuilder {
       add_host_path(path, owned ? MountKind::owned_read_write : MountKind::bind_read_write);
     }
     add_host_path(plan_.workspace, MountKind::workspace);
+    if (Status published = add_publish_directories(policy); !published) return published;
     // Parents before children: a bind inside the workspace must land on top of the workspace.
     std::stable_sort(
         plan_.mounts.begin(), plan_.mounts.end(),
         [](const MountStep& a, const MountStep& b) { return depth(a.inside) < depth(b.inside); });
     add_protected(policy);
     add_hidden(policy);
+    return ok_status();
+  }
+
+  // publish entries without a port: the socket's directory inside is a private host directory,
+  // so that the agent's socket can be reached from the host (src/publish/). It must be on the
+  // sandbox's own /run or /tmp: anywhere else the directory would cover part of the host's view.
+  Status add_publish_directories(const policy::Policy& policy) {
+    for (const policy::PublishRule& rule : policy.publish) {
+      if (rule.port != 0) continue;
+      const size_t slash = rule.unix_path.rfind('/');
+      const std::string inside = rule.unix_path.substr(0, slash);
+      const bool private_tree = (is_within(inside, "/run") && inside != "/run") ||
+                                (is_within(inside, "/tmp") && inside != "/tmp");
+      bool control_tree = false;
+      for (const std::string& directory : control::control_directories_to_hide())
+        control_tree = control_tree || is_within(inside, directory) || is_within(directory, inside);
+      const bool overlaps = is_within(inside, plan_.workspace) ||
+                            is_within(plan_.workspace, inside) ||
+                            (!plan_.home.empty() &&
+                             (is_within(inside, plan_.home) || is_within(plan_.home, inside)));
+      if (!private_tree || control_tree || overlaps) {
+        return Error{rule.where.to_string() + ": publish " + rule.unix_path +
+                     " without a port: the agent creates this socket itself, so airlock gives "
+                     "it a directory of its own there, which must be a new directory under /run "
+                     "or /tmp (e.g. /run/agent/api.sock), not " + inside};
+      }
+      for (const PublishDirectory& earlier : plan_.publish_directories) {
+        if (earlier.inside == inside) {
+          return Error{rule.where.to_string() + ": publish " + rule.unix_path + " shares " +
+                       inside + " with another publish entry without a port; give each its own "
+                       "directory"};
+        }
+      }
+      PublishDirectory directory;
+      directory.host = fmt::format("{}/publish-{}-{}", control::control_directory(),
+                                   plan_.sandbox_id, plan_.publish_directories.size());
+      directory.inside = inside;
+      directory.socket_name = rule.unix_path.substr(slash + 1);
+      plan_.mounts.push_back({MountKind::bind_read_write, "/oldroot" + directory.host,
+                              "/newroot" + inside, inside, true, ""});
+      plan_.publish_directories.push_back(std::move(directory));
+    }
+    return ok_status();
+  }
+
+  // A published port is reached on the sandbox's loopback: it must not be a port that airlock's
+  // capture sends elsewhere (its own listeners, localhost:PORT rules, credential endpoints).
+  Status check_published_ports(const policy::Policy& policy) const {
+    for (const policy::PublishRule& rule : policy.publish) {
+      if (rule.port == 0 || !plan_.egress.enabled) continue;
+      const auto& carried = plan_.egress.host_loopback_ports;
+      const auto& endpoints = plan_.egress.endpoint_ports;
+      if (egress::is_listener_port(rule.port) ||
+          std::find(carried.begin(), carried.end(), rule.port) != carried.end() ||
+          std::find(endpoints.begin(), endpoints.end(), rule.port) != endpoints.end()) {
+        return Error{rule.where.to_string() + ": publish port " + std::to_string(rule.port) +
+                     " is taken inside the sandbox by airlock's proxy or a localhost rule; let "
+                     "the agent listen on another port"};
+      }
+    }
     return ok_status();
   }
 
@@ -426,6 +487,8 @@ Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
 
   if (Status status = builder.add_filesystem(request.policy); !status) return status.error();
   if (Status status = builder.add_egress(request.policy, request.credentials); !status)
+    return status.error();
+  if (Status status = builder.check_published_ports(request.policy); !status)
     return status.error();
   builder.add_landlock_rules();
 

@@ -54,6 +54,15 @@ struct EgressPlan {
   std::vector<uint16_t> endpoint_ports;       // credentials' local endpoints, served by the proxy
 };
 
+// A publish entry without a port (the agent makes its own socket): a private host directory,
+// made by the supervisor (0700, the sandbox user's) and shown writable at the socket's directory
+// inside; the host socket at the same path as inside is airlock's, relaying to the agent's.
+struct PublishDirectory {
+  std::string host;    // <control directory>/publish-<sandbox id>-<index>
+  std::string inside;  // the socket's directory, under the sandbox's private /run or /tmp
+  std::string socket_name;
+};
+
 struct LaunchPlan {
   policy::Policy policy;
   std::string sandbox_id;  // unique per run; with policy.name, the audit identity
@@ -65,6 +74,7 @@ struct LaunchPlan {
   std::vector<std::string> protect_absent;  // protect entries with nothing to protect yet
   std::vector<LandlockRule> landlock_rules;
   EgressPlan egress;
+  std::vector<PublishDirectory> publish_directories;
 
   // Identity. Started by root the agent runs as kSandboxUid with the workspace idmapped to it.
   bool started_by_root = false;

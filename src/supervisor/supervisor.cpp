@@ -34,6 +34,8 @@
 #include "egress/socket_owner.h"
 #include "intercept/interception.h"
 #include "observe/exec_watcher.h"
+#include "publish/agent_directories.h"
+#include "publish/publish_server.h"
 #include "sandbox/cgroup_limits.h"
 #include "sandbox/child.h"
 #include "sandbox/child_report.h"
@@ -160,6 +162,11 @@ class Supervision {
       cgroups.emplace(std::move(created).value());
     }
 
+    // Before the clone: the mount of each directory needs its source.
+    Result<publish::AgentDirectories> agent_directories = publish::AgentDirectories::make(
+        plan_.publish_directories, plan_.started_by_root, plan_.sandbox_uid, plan_.sandbox_gid);
+    if (!agent_directories) return fail(agent_directories.error().message);
+
     // The sync channel is a socket so that it can carry the user namespaces too (root case).
     int sync_pair[2];
     int report_pipe[2];
@@ -200,7 +207,9 @@ class Supervision {
     }
     context.original_mask = original;
     // A session waits too: its pid namespace is read (for `ps`) before the init turns undumpable.
-    context.wait_for_setup = cgroups.has_value() || plan_.egress.enabled || plan_.session;
+    // So does a sandbox with published sockets, whose network namespace is joined first.
+    context.wait_for_setup = cgroups.has_value() || plan_.egress.enabled || plan_.session ||
+                             !plan_.policy.publish.empty();
     const std::vector<sandbox::SecretRegion> secrets = secret_regions();
     context.secrets = secrets.data();
     context.secret_count = secrets.size();
@@ -233,6 +242,13 @@ class Supervision {
     }
     if (cgroups) {
       if (Status added = cgroups->add(child); !added) return abort_child(added.error().message);
+    }
+    // Before any other thread: the socket maker of published ports is forked from here.
+    std::unique_ptr<publish::PublishServer> published;
+    if (!plan_.policy.publish.empty()) {
+      Result<std::unique_ptr<publish::PublishServer>> created = start_publish(child);
+      if (!created) return abort_child(created.error().message);
+      published = std::move(created).value();
     }
     // The run CA is made now, after the clone, so the sandbox's init has no copy of its key.
     if (options_.interception != nullptr) {
@@ -268,6 +284,7 @@ class Supervision {
     int exit_code = supervise(report_read.get(), signals.get(), layers);
     exec_watcher.reset();
     if (proxy) proxy->stop();  // every open connection gets its close event before the exit
+    if (published) published->stop();  // the same for published sockets, which are removed
     record_dropped();          // no other thread is left: the counting helper may fork
     ::sigprocmask(SIG_SETMASK, &original, nullptr);
     quarantine_created();
@@ -355,6 +372,26 @@ class Supervision {
   int fail(const std::string& line) {
     say(line);
     return kExitSetupFailed;
+  }
+
+  // The policy's publish entries, served from here (src/publish/).
+  Result<std::unique_ptr<publish::PublishServer>> start_publish(pid_t child) {
+    std::vector<publish::PublishTarget> targets;
+    size_t next_directory = 0;
+    for (const policy::PublishRule& rule : plan_.policy.publish) {
+      publish::PublishTarget target;
+      target.rule = rule;
+      if (rule.port == 0) {
+        const sandbox::PublishDirectory& directory = plan_.publish_directories[next_directory++];
+        target.inner_socket = directory.host + "/" + directory.socket_name;
+      }
+      targets.push_back(std::move(target));
+    }
+    Result<std::unique_ptr<publish::PublishServer>> server = publish::PublishServer::create(
+        std::move(targets), child, !plan_.started_by_root, audit_);
+    if (!server) return server.error();
+    server.value()->start();
+    return std::move(server).value();
   }
 
   // Routes, nftables capture and listeners inside the sandbox's network namespace, then the

@@ -61,6 +61,7 @@ golden() {  # NAME ARGS...: text and JSON against golden/NAME.txt and golden/NAM
 golden default
 golden claude-code --profile claude-code
 golden credentials-wildcards policies/credentials-wildcards.yaml
+golden published policies/published.yaml
 
 # The probed host (whatever this machine is) still gives valid JSON that says it was probed.
 if (cd "$here" && "$AIRLOCK" explain --json > "$scratch/probed.json") && validate "$scratch/probed.json" &&

@@ -186,6 +186,15 @@ TEST_F(PolicyLint, PublishedSocketOpenToOthers) {
   const std::string base = std::string(kClean) + "publish:\n  - {unix: /run/a.sock, port: 8080";
   EXPECT_THAT(codes(base + ", mode: \"0666\"}\n"), Contains("publish.socket-open-to-others"));
   EXPECT_THAT(codes(base + ", mode: \"0600\"}\n"), Not(Contains("publish.socket-open-to-others")));
+  EXPECT_THAT(codes(base + ", mode: \"0660\"}\n"), Not(Contains("publish.socket-open-to-others")));
+}
+
+TEST_F(PolicyLint, PublishedUidsTheModeRefuses) {
+  const std::string base = std::string(kClean) + "publish:\n  - {unix: /run/a.sock, port: 8080";
+  EXPECT_THAT(codes(base + ", uids: [1000]}\n"), Contains("publish.uids-cannot-connect"));
+  EXPECT_THAT(codes(base + ", uids: [1000], mode: \"0660\"}\n"),
+              Not(Contains("publish.uids-cannot-connect")));
+  EXPECT_THAT(codes(base + "}\n"), Not(Contains("publish.uids-cannot-connect")));
 }
 
 TEST_F(PolicyLint, SecretsInThePlainEnvironment) {

@@ -21,6 +21,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
 
@@ -240,8 +241,30 @@ credentials:
 
   std::vector<std::string> unsupported = unsupported_features(*policy);
   EXPECT_THAT(unsupported, ElementsAre(StartsWith("p.yaml:7:7: network allow"),
-                                       StartsWith("p.yaml:13:5: publish"),
                                        StartsWith("p.yaml:17:5: credentials")));
+}
+
+TEST(PolicyLoader, PublishEntries) {
+  Result<Policy> policy = load(R"yaml(version: 1
+name: p
+publish:
+  - unix: /run/airlock/aider.sock
+    port: 8080
+    mode: "0660"
+    uids: [1000, 1001]
+  - unix: unix:///run/goose/agent.sock
+)yaml");
+  ASSERT_TRUE(policy) << policy.error().message;
+  ASSERT_EQ(policy->publish.size(), 2U);
+  EXPECT_EQ(policy->publish[0].mode, 0660U);
+  EXPECT_THAT(policy->publish[0].uids, ElementsAre(1000U, 1001U));
+  EXPECT_EQ(policy->publish[1].unix_path, "/run/goose/agent.sock");
+  EXPECT_EQ(policy->publish[1].port, 0);
+  EXPECT_EQ(policy->publish[1].mode, 0600U);
+  EXPECT_THAT(unsupported_features(*policy), IsEmpty());
+  nlohmann::json json = to_json(*policy);
+  EXPECT_EQ(json["publish"][0]["uids"], nlohmann::json({1000, 1001}));
+  EXPECT_TRUE(json["publish"][1]["port"].is_null());
 }
 
 TEST(PolicyLoader, MissingExtendsMeansExtendsDefault) {
@@ -366,9 +389,9 @@ TEST(PolicyLoader, SeedFormWithSufficientAllowlistLoads) {
   EXPECT_FALSE(policy->filesystem.hidden.empty());
 
   std::vector<std::string> unsupported = unsupported_features(*policy);
-  // credential_ttl is the default ttl of the policy's credentials (credentials/credential_vault).
-  EXPECT_THAT(unsupported,
-              ElementsAre(StartsWith("p.yaml:3:17: publish (bind_address) is not supported yet")));
+  // credential_ttl is the default ttl of the policy's credentials (credentials/credential_vault),
+  // and bind_address is a publish entry without a port (src/publish/).
+  EXPECT_THAT(unsupported, IsEmpty());
 }
 
 TEST(PolicyLoader, SeedFormRejectsUnknownEnforceKey) {
@@ -380,7 +403,10 @@ TEST(PolicyLoader, SeedFormRejectsUnknownEnforceKey) {
 
 TEST(PolicyLoader, SeedFormRejectsBadBindAddress) {
   std::string message = load_error("enforce:\n  bind_address: tcp://0.0.0.0:80\n");
-  EXPECT_THAT(message, StartsWith("p.yaml:2:17: bind_address must be an absolute socket path"));
+  EXPECT_THAT(message, StartsWith("p.yaml:2:17: bind_address 'tcp://0.0.0.0:80' is a TCP address"));
+  EXPECT_THAT(message, HasSubstr("write a Unix socket such as unix:///run/agent/api.sock"));
+  EXPECT_THAT(load_error("enforce:\n  bind_address: run/agent.sock\n"),
+              StartsWith("p.yaml:2:17: bind_address must be an absolute socket path"));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -554,6 +580,22 @@ TEST(PolicyLoaderErrors, OtherValueChecks) {
               StartsWith("p.yaml:4:11: 'example.com' has no port"));
   EXPECT_THAT(load_error("version: 1\nname: x\nextends: [nope]\n"),
               StartsWith("p.yaml:3:11: unknown profile 'nope'; built-in profiles: "));
+  EXPECT_THAT(load_error("version: 1\nname: x\npublish:\n  - unix: tcp://127.0.0.1:8080\n"),
+              StartsWith("p.yaml:4:11: publish unix 'tcp://127.0.0.1:8080' is a TCP address: "
+                         "airlock never opens a TCP port on the host"));
+  EXPECT_THAT(load_error("enforce:\n  bind_address: 127.0.0.1:8080\n"),
+              StartsWith("p.yaml:2:17: bind_address '127.0.0.1:8080' is a TCP address"));
+  EXPECT_THAT(load_error("version: 1\nname: x\npublish:\n  - unix: /run/a.sock\n"
+                         "  - {unix: /run/a.sock, port: 80}\n"),
+              StartsWith("p.yaml:5:5: publish /run/a.sock is already published at p.yaml:4:5"));
+  EXPECT_THAT(load_error("version: 1\nname: x\npublish:\n  - {unix: /run/a.sock, port: 80}\n"
+                         "  - {unix: /run/b.sock, port: 80}\n"),
+              StartsWith("p.yaml:5:5: port 80 is already published at p.yaml:4:5"));
+  EXPECT_THAT(load_error("version: 1\nname: x\npublish:\n  - unix: /run/" + std::string(110, 'a') +
+                         "\n"),
+              HasSubstr("is longer than a Unix socket path may be (107 bytes)"));
+  EXPECT_THAT(load_error("version: 1\nname: x\npublish:\n  - {unix: /r/a.sock, uids: [-1]}\n"),
+              StartsWith("p.yaml:4:30: "));
   EXPECT_THAT(load_error("version: 1\nname: x\npublish:\n  - unix: /run/a.sock\n    port: 80\n"
                          "    mode: \"0999\"\n"),
               StartsWith("p.yaml:6:11: mode must be octal permissions"));

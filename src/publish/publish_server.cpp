@@ -1,0 +1,286 @@
+#include "publish/publish_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <unordered_map>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "audit/audit_log.h"
+#include "common/errno_text.h"
+#include "control/peer_check.h"
+#include "egress/event_loop.h"
+#include "egress/pipe_pool.h"
+#include "egress/stream_relay.h"
+
+namespace airlock::publish {
+namespace {
+
+using egress::EventLoop;
+
+constexpr size_t kMaxConnections = 1024;
+constexpr auto kConnectTimeout = std::chrono::seconds(5);
+// An agent's API may hold a quiet stream open (server-sent events) for a long time; the peer
+// or the agent ends it, or the sandbox does.
+constexpr auto kIdleTimeout = std::chrono::hours(24);
+
+std::string destination_of(const PublishTarget& target) {
+  return target.rule.port != 0 ? fmt::format("127.0.0.1:{}", target.rule.port)
+                               : "unix:" + target.rule.unix_path;
+}
+
+nlohmann::json peer_json(const std::optional<control::Peer>& peer) {
+  if (!peer) return nullptr;
+  return {{"uid", peer->uid}, {"gid", peer->gid}, {"pid", peer->pid}, {"exe", peer->exe}};
+}
+
+// Starts a non-blocking connect; 0, EINPROGRESS, or the error.
+int start_connect(int fd, const sockaddr* address, socklen_t length) {
+  if (::connect(fd, address, length) == 0) return 0;
+  return errno == EAGAIN ? EAGAIN : errno;
+}
+
+}  // namespace
+
+struct PublishServer::State {
+  // One accepted peer: connecting inside, then relayed.
+  struct Connection final : EventLoop::Handler {
+    State* state = nullptr;
+    uint64_t id = 0;
+    size_t target = 0;
+    std::optional<control::Peer> peer;
+    UniqueFd client;
+    UniqueFd upstream;  // until the relay takes it
+    uint64_t timer = 0;
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    std::unique_ptr<egress::StreamRelay> relay;
+
+    void on_ready(int fd, uint32_t /*events*/) override {  // the inner connect finished
+      int error = 0;
+      socklen_t length = sizeof error;
+      if (::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) error = errno;
+      state->connected(*this, error);
+    }
+  };
+
+  // A host socket's listener.
+  struct Listener final : EventLoop::Handler {
+    State* state = nullptr;
+    size_t target = 0;
+    int fd = -1;
+    void on_ready(int /*fd*/, uint32_t /*events*/) override {
+      for (int i = 0; i < 64; ++i) {
+        UniqueFd client(::accept4(fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC));
+        if (!client.valid()) return;  // EAGAIN, or out of descriptors: the backlog waits
+        state->accepted(target, std::move(client));
+      }
+    }
+  };
+
+  State(std::unique_ptr<EventLoop> event_loop, const audit::AuditLog& log)
+      : loop(std::move(event_loop)), audit(log) {}
+
+  std::unique_ptr<EventLoop> loop;
+  egress::PipePool pipes;
+  const audit::AuditLog& audit;
+  std::vector<PublishTarget> targets;
+  std::vector<HostSocket> sockets;  // parallel to targets
+  std::optional<InnerSocketMaker> maker;
+  std::vector<std::unique_ptr<Listener>> listeners;
+  std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;
+  uint64_t next_id = 1;
+
+  void record_connect(const Connection& connection, const std::string& decision,
+                      const std::string& reason) const {
+    const PublishTarget& target = targets[connection.target];
+    nlohmann::json fields = {{"socket", target.rule.unix_path},
+                             {"to", destination_of(target)},
+                             {"connection", connection.id},
+                             {"peer", peer_json(connection.peer)},
+                             {"decision", decision}};
+    if (!reason.empty()) fields["reason"] = reason;
+    audit.record("publish.connect", fields);
+  }
+
+  void accepted(size_t target, UniqueFd client) {
+    auto connection = std::make_unique<Connection>();
+    connection->state = this;
+    connection->id = next_id++;
+    connection->target = target;
+    connection->client = std::move(client);
+    const control::PeerDecision decision =
+        control::check_peer(connection->client.get(), targets[target].rule.uids);
+    connection->peer = decision.peer;
+    if (!decision.refusal.empty()) {
+      record_connect(*connection, "deny", decision.refusal);
+      return;  // closed here: the peer reads EOF
+    }
+    if (connections.size() >= kMaxConnections) {
+      record_connect(*connection, "deny",
+                     fmt::format("{} connections are open already", kMaxConnections));
+      return;
+    }
+    Connection& raw = *connection;
+    connections.emplace(raw.id, std::move(connection));
+    connect_inside(raw);
+  }
+
+  void connect_inside(Connection& connection) {
+    const PublishTarget& target = targets[connection.target];
+    int error = 0;
+    if (target.rule.port != 0) {
+      Result<UniqueFd> made = maker->tcp_socket();
+      if (!made) return give_up(connection, made.error().message);
+      connection.upstream = std::move(made).value();
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_port = htons(target.rule.port);
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      error = start_connect(connection.upstream.get(), reinterpret_cast<sockaddr*>(&address),
+                            sizeof address);
+    } else {
+      connection.upstream.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      if (!connection.upstream.valid()) return give_up(connection, "socket: " + errno_text(errno));
+      sockaddr_un address{};
+      address.sun_family = AF_UNIX;
+      std::strncpy(address.sun_path, target.inner_socket.c_str(), sizeof address.sun_path - 1);
+      error = start_connect(connection.upstream.get(), reinterpret_cast<sockaddr*>(&address),
+                            sizeof address);
+    }
+    if (error != EINPROGRESS) return connected(connection, error);
+    if (Status watched = loop->watch(connection.upstream.get(), EPOLLOUT, &connection); !watched) {
+      return give_up(connection, watched.error().message);
+    }
+    const uint64_t id = connection.id;
+    connection.timer = loop->add_timer(EventLoop::Clock::now() + kConnectTimeout, [this, id] {
+      auto found = connections.find(id);
+      if (found == connections.end()) return;
+      found->second->timer = 0;
+      give_up(*found->second, "the agent did not accept within 5 s");
+    });
+  }
+
+  void connected(Connection& connection, int error) {
+    if (connection.timer != 0) loop->cancel_timer(connection.timer);
+    connection.timer = 0;
+    const PublishTarget& target = targets[connection.target];
+    if (error != 0) {
+      const std::string what = target.rule.port != 0
+                                   ? fmt::format("nothing accepts on 127.0.0.1:{} inside the "
+                                                 "sandbox", target.rule.port)
+                                   : "the agent's socket " + target.rule.unix_path +
+                                         " is not there or not accepting inside the sandbox";
+      return give_up(connection, what + " (" + errno_text(error) + ")");
+    }
+    record_connect(connection, "allow", "");
+    const uint64_t id = connection.id;
+    connection.relay = std::make_unique<egress::StreamRelay>(
+        *loop, pipes, std::move(connection.client), std::move(connection.upstream),
+        std::chrono::duration_cast<std::chrono::seconds>(kIdleTimeout), nullptr,
+        [this, id](const egress::RelayTotals& totals) { closed(id, totals); });
+    connection.relay->start("", "", "");
+  }
+
+  void give_up(Connection& connection, const std::string& why) {
+    record_connect(connection, "error", why);
+    if (connection.upstream.valid()) loop->forget(connection.upstream.get());
+    const uint64_t id = connection.id;
+    loop->defer([this, id] { connections.erase(id); });
+  }
+
+  void record_close(const Connection& connection, const egress::RelayTotals& totals) const {
+    using namespace std::chrono;
+    audit.record(
+        "publish.close",
+        {{"socket", targets[connection.target].rule.unix_path},
+         {"connection", connection.id},
+         {"bytes_in", totals.bytes_up},  // peer -> agent
+         {"bytes_out", totals.bytes_down},
+         {"duration_ms", duration_cast<milliseconds>(steady_clock::now() - connection.started).count()},
+         {"ended_by", totals.ended_by}});
+  }
+
+  void closed(uint64_t id, const egress::RelayTotals& totals) {
+    auto found = connections.find(id);
+    if (found == connections.end()) return;
+    record_close(*found->second, totals);
+    loop->defer([this, id] { connections.erase(id); });
+  }
+};
+
+PublishServer::PublishServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+PublishServer::~PublishServer() { stop(); }
+
+Result<std::unique_ptr<PublishServer>> PublishServer::create(std::vector<PublishTarget> targets,
+                                                             pid_t sandbox_pid,
+                                                             bool join_user_namespace,
+                                                             const audit::AuditLog& audit) {
+  Result<std::unique_ptr<EventLoop>> loop = EventLoop::create();
+  if (!loop) return loop.error();
+  auto state = std::make_unique<State>(std::move(loop).value(), audit);
+  bool any_port = false;
+  for (const PublishTarget& target : targets) {
+    Result<HostSocket> socket = HostSocket::listen(target.rule.unix_path, target.rule.mode);
+    if (!socket) return socket.error();  // the ones already bound are removed with `state`
+    state->sockets.push_back(std::move(socket).value());
+    any_port = any_port || target.rule.port != 0;
+  }
+  state->targets = std::move(targets);
+  if (any_port) {
+    Result<InnerSocketMaker> maker = InnerSocketMaker::start(sandbox_pid, join_user_namespace);
+    if (!maker) return Error{"cannot reach the sandbox's network for publish: " + maker.error().message};
+    state->maker.emplace(std::move(maker).value());
+  }
+  for (size_t i = 0; i < state->sockets.size(); ++i) {
+    auto listener = std::make_unique<State::Listener>();
+    listener->state = state.get();
+    listener->target = i;
+    listener->fd = state->sockets[i].fd();
+    if (Status watched = state->loop->watch(listener->fd, EPOLLIN, listener.get()); !watched) {
+      return watched.error();
+    }
+    state->listeners.push_back(std::move(listener));
+  }
+  return std::unique_ptr<PublishServer>(new PublishServer(std::move(state)));
+}
+
+void PublishServer::start() {
+  thread_ = std::thread([this] {
+    // splice(2) to a peer that has gone raises SIGPIPE: blocked here, it stays harmless.
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    state_->loop->run();
+  });
+}
+
+void PublishServer::stop() {
+  if (!state_) return;
+  state_->loop->stop();
+  if (thread_.joinable()) thread_.join();
+  // The loop has stopped: nothing else touches the connections now.
+  for (auto& [id, connection] : state_->connections) {
+    if (!connection->relay) continue;
+    connection->relay->abort();
+    egress::RelayTotals totals = connection->relay->totals();
+    totals.ended_by = "sandbox ended";
+    state_->record_close(*connection, totals);
+  }
+  state_->connections.clear();
+  state_->listeners.clear();
+  state_.reset();  // host sockets removed, the socket maker's helper reaped
+}
+
+}  // namespace airlock::publish
