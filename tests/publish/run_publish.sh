@@ -30,6 +30,7 @@ agent_socket="$base/agent/agent.sock"
 audit="$scratch/home/audit.jsonl"
 cleanup() {
   as_user "$AIRLOCK" stop --grace 1s "$SESSION" > /dev/null 2>&1
+  as_user "$AIRLOCK" stop --grace 1s "pubrun-$$" > /dev/null 2>&1
   rm -rf "$scratch" "$base"
 }
 trap cleanup EXIT
@@ -193,6 +194,26 @@ status=$?
 if [ "$status" = 2 ]; then pass "a TCP bind address fails check (exit 2)"; else fail "a TCP bind address fails check: exit $status" "$out"; fi
 expect "... with FILE:LINE:COL and what to write instead" \
   "tcp.yaml:4:11: publish unix 'tcp://127.0.0.1:8080' is a TCP address: .*write a Unix socket" "$out"
+
+# ---- airlock run, with the egress proxy's capture in the namespace --------------------------
+# The capture redirects outbound TCP to the proxy: the published port on 127.0.0.1 must not be.
+RUN_NAME="pubrun-$$"
+run_socket="$base/run/http.sock"
+printf 'version: 1\nname: publish-run\npublish:\n  - unix: %s\n    port: 9090\n' "$run_socket" \
+  > "$scratch/run.yaml"
+chmod 0644 "$scratch/run.yaml"
+(cd "$workspace" && as_user "$AIRLOCK" run --allow-degraded --name "$RUN_NAME" --allow example.test:443 \
+  --policy "$scratch/run.yaml" -- /usr/bin/python3 -m http.server --bind 127.0.0.1 9090 \
+  > /dev/null 2>&1 &)
+out=""
+for _ in $(seq 50); do
+  out=$(as_user curl -sS --max-time 5 --unix-socket "$run_socket" http://agent/index.html 2>&1) && break
+  sleep 0.1
+done
+expect "airlock run with an allowlist: the published port answers" \
+  '^hello through the published socket$' "$out"
+as_user "$AIRLOCK" stop --grace 2s "$RUN_NAME" > /dev/null 2>&1
+if [ ! -e "$run_socket" ]; then pass "airlock stop removes the run's socket"; else fail "airlock stop removes the run's socket"; fi
 
 # ---- stop: the sockets and the private directory go ----------------------------------------
 as_user "$AIRLOCK" stop --grace 2s "$SESSION" > /dev/null 2>&1
