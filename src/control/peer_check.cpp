@@ -38,8 +38,8 @@ PeerDecision check_peer(int connection, const std::vector<uint32_t>& also_allowe
   }
   decision.peer =
       Peer{credentials.pid, credentials.uid, credentials.gid, executable_of(credentials.pid)};
-  const bool listed = std::find(also_allowed.begin(), also_allowed.end(), credentials.uid) !=
-                      also_allowed.end();
+  const bool listed =
+      std::find(also_allowed.begin(), also_allowed.end(), credentials.uid) != also_allowed.end();
   if (credentials.uid != ::geteuid() && credentials.uid != 0 && !listed) {
     decision.refusal =
         fmt::format("uid {} is neither the sandbox's owner (uid {}) nor root{}", credentials.uid,

@@ -318,7 +318,8 @@ void add_network_rows(const policy::Policy& policy, std::vector<CapabilityRow>& 
     for (uint32_t uid : rule.uids) peers += fmt::format(", uid {}", uid);
     published.scope = fmt::format(
         "the host socket {} (mode {:04o}) leads to {} inside; peers by SO_PEERCRED: {} (the "
-        "owner's not from inside a sandbox); each connection audited (publish.connect); no TCP port on "
+        "owner's not from inside a sandbox); each connection audited (publish.connect); no TCP "
+        "port on "
         "the host",
         rule.unix_path, rule.mode, inside, peers);
     published.layers = {Layer::supervisor, Layer::namespaces};

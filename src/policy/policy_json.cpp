@@ -46,10 +46,11 @@ nlohmann::json optional_value(const std::optional<T>& value) {
 nlohmann::json to_json(const Policy& policy) {
   nlohmann::json publish = nlohmann::json::array();
   for (const PublishRule& rule : policy.publish) {
-    publish.push_back({{"unix", rule.unix_path},
-                       {"port", rule.port == 0 ? nlohmann::json(nullptr) : nlohmann::json(rule.port)},
-                       {"mode", fmt::format("{:04o}", rule.mode)},
-                       {"uids", rule.uids}});
+    publish.push_back(
+        {{"unix", rule.unix_path},
+         {"port", rule.port == 0 ? nlohmann::json(nullptr) : nlohmann::json(rule.port)},
+         {"mode", fmt::format("{:04o}", rule.mode)},
+         {"uids", rule.uids}});
   }
   nlohmann::json credentials = nlohmann::json::array();
   for (const CredentialRule& rule : policy.credentials) {

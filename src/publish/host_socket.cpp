@@ -74,7 +74,8 @@ Result<HostSocket> HostSocket::listen(const std::string& path, uint32_t mode) {
   // connect to it under the umask's mode.
   const std::string parent = path.substr(0, path.rfind('/'));
   std::string staging = parent + "/.airlock-XXXXXX";
-  if (::mkdtemp(staging.data()) == nullptr) return fail("mkdtemp in " + parent + ": " + errno_text(errno));
+  if (::mkdtemp(staging.data()) == nullptr)
+    return fail("mkdtemp in " + parent + ": " + errno_text(errno));
   const std::string staged = staging + "/s";
   auto unstage = [&] {
     ::unlink(staged.c_str());

@@ -11,8 +11,8 @@
 
 #include <array>
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
+#include <string>
 
 #include "common/errno_text.h"
 #include "common/fd_message.h"
@@ -76,10 +76,10 @@ constexpr char kMade = 'k';
 }  // namespace
 
 Result<InnerSocketMaker> InnerSocketMaker::start(pid_t sandbox_pid, bool join_user_namespace) {
-  char user_path[64] = {};
-  char net_path[64] = {};
-  if (join_user_namespace) std::snprintf(user_path, sizeof user_path, "/proc/%d/ns/user", sandbox_pid);
-  std::snprintf(net_path, sizeof net_path, "/proc/%d/ns/net", sandbox_pid);
+  // Prepared before the fork: the helper allocates nothing.
+  const std::string user_path =
+      join_user_namespace ? "/proc/" + std::to_string(sandbox_pid) + "/ns/user" : std::string();
+  const std::string net_path = "/proc/" + std::to_string(sandbox_pid) + "/ns/net";
   int pair[2];
   if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
     return Error{"cannot create the publish helper's channel: " + errno_text(errno)};
@@ -88,7 +88,7 @@ Result<InnerSocketMaker> InnerSocketMaker::start(pid_t sandbox_pid, bool join_us
   const pid_t parent = ::getpid();
   const pid_t helper = ::fork();
   if (helper < 0) return Error{"cannot start the publish helper: " + errno_text(errno)};
-  if (helper == 0) run_helper(theirs.get(), parent, user_path, net_path);
+  if (helper == 0) run_helper(theirs.get(), parent, user_path.c_str(), net_path.c_str());
   theirs.reset();
   InnerSocketMaker maker(std::move(ours), helper);
   // One socket now: the namespaces were joined, or the helper says why not.

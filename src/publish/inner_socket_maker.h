@@ -31,7 +31,8 @@ class InnerSocketMaker {
   Result<UniqueFd> tcp_socket();
 
  private:
-  InnerSocketMaker(UniqueFd channel, pid_t helper) : channel_(std::move(channel)), helper_(helper) {}
+  InnerSocketMaker(UniqueFd channel, pid_t helper)
+      : channel_(std::move(channel)), helper_(helper) {}
   UniqueFd channel_;
   pid_t helper_ = -1;
 };

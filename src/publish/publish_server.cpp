@@ -176,8 +176,10 @@ struct PublishServer::State {
     const PublishTarget& target = targets[connection.target];
     if (error != 0) {
       const std::string what = target.rule.port != 0
-                                   ? fmt::format("nothing accepts on 127.0.0.1:{} inside the "
-                                                 "sandbox", target.rule.port)
+                                   ? fmt::format(
+                                         "nothing accepts on 127.0.0.1:{} inside the "
+                                         "sandbox",
+                                         target.rule.port)
                                    : "the agent's socket " + target.rule.unix_path +
                                          " is not there or not accepting inside the sandbox";
       return give_up(connection, what + " (" + errno_text(error) + ")");
@@ -200,14 +202,14 @@ struct PublishServer::State {
 
   void record_close(const Connection& connection, const egress::RelayTotals& totals) const {
     using namespace std::chrono;
-    audit.record(
-        "publish.close",
-        {{"socket", targets[connection.target].rule.unix_path},
-         {"connection", connection.id},
-         {"bytes_in", totals.bytes_up},  // peer -> agent
-         {"bytes_out", totals.bytes_down},
-         {"duration_ms", duration_cast<milliseconds>(steady_clock::now() - connection.started).count()},
-         {"ended_by", totals.ended_by}});
+    audit.record("publish.close",
+                 {{"socket", targets[connection.target].rule.unix_path},
+                  {"connection", connection.id},
+                  {"bytes_in", totals.bytes_up},  // peer -> agent
+                  {"bytes_out", totals.bytes_down},
+                  {"duration_ms",
+                   duration_cast<milliseconds>(steady_clock::now() - connection.started).count()},
+                  {"ended_by", totals.ended_by}});
   }
 
   void closed(uint64_t id, const egress::RelayTotals& totals) {
@@ -220,7 +222,9 @@ struct PublishServer::State {
 
 PublishServer::PublishServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
-PublishServer::~PublishServer() { stop(); }
+PublishServer::~PublishServer() {
+  stop();
+}
 
 Result<std::unique_ptr<PublishServer>> PublishServer::create(std::vector<PublishTarget> targets,
                                                              pid_t sandbox_pid,
@@ -239,7 +243,8 @@ Result<std::unique_ptr<PublishServer>> PublishServer::create(std::vector<Publish
   state->targets = std::move(targets);
   if (any_port) {
     Result<InnerSocketMaker> maker = InnerSocketMaker::start(sandbox_pid, join_user_namespace);
-    if (!maker) return Error{"cannot reach the sandbox's network for publish: " + maker.error().message};
+    if (!maker)
+      return Error{"cannot reach the sandbox's network for publish: " + maker.error().message};
     state->maker.emplace(std::move(maker).value());
   }
   for (size_t i = 0; i < state->sockets.size(); ++i) {

@@ -170,20 +170,21 @@ class PlanBuilder {
       bool control_tree = false;
       for (const std::string& directory : control::control_directories_to_hide())
         control_tree = control_tree || is_within(inside, directory) || is_within(directory, inside);
-      const bool overlaps = is_within(inside, plan_.workspace) ||
-                            is_within(plan_.workspace, inside) ||
-                            (!plan_.home.empty() &&
-                             (is_within(inside, plan_.home) || is_within(plan_.home, inside)));
+      const bool overlaps =
+          is_within(inside, plan_.workspace) || is_within(plan_.workspace, inside) ||
+          (!plan_.home.empty() && (is_within(inside, plan_.home) || is_within(plan_.home, inside)));
       if (!private_tree || control_tree || overlaps) {
         return Error{rule.where.to_string() + ": publish " + rule.unix_path +
                      " without a port: the agent creates this socket itself, so airlock gives "
                      "it a directory of its own there, which must be a new directory under /run "
-                     "or /tmp (e.g. /run/agent/api.sock), not " + inside};
+                     "or /tmp (e.g. /run/agent/api.sock), not " +
+                     inside};
       }
       for (const PublishDirectory& earlier : plan_.publish_directories) {
         if (earlier.inside == inside) {
           return Error{rule.where.to_string() + ": publish " + rule.unix_path + " shares " +
-                       inside + " with another publish entry without a port; give each its own "
+                       inside +
+                       " with another publish entry without a port; give each its own "
                        "directory"};
         }
       }
@@ -488,8 +489,7 @@ Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
   if (Status status = builder.add_filesystem(request.policy); !status) return status.error();
   if (Status status = builder.add_egress(request.policy, request.credentials); !status)
     return status.error();
-  if (Status status = builder.check_published_ports(request.policy); !status)
-    return status.error();
+  if (Status status = builder.check_published_ports(request.policy); !status) return status.error();
   builder.add_landlock_rules();
 
   const policy::ProcessPolicy& process = request.policy.process;

@@ -283,9 +283,9 @@ class Supervision {
 
     int exit_code = supervise(report_read.get(), signals.get(), layers);
     exec_watcher.reset();
-    if (proxy) proxy->stop();  // every open connection gets its close event before the exit
+    if (proxy) proxy->stop();          // every open connection gets its close event before the exit
     if (published) published->stop();  // the same for published sockets, which are removed
-    record_dropped();          // no other thread is left: the counting helper may fork
+    record_dropped();                  // no other thread is left: the counting helper may fork
     ::sigprocmask(SIG_SETMASK, &original, nullptr);
     quarantine_created();
     record_exit(exit_code,
@@ -387,8 +387,8 @@ class Supervision {
       }
       targets.push_back(std::move(target));
     }
-    Result<std::unique_ptr<publish::PublishServer>> server = publish::PublishServer::create(
-        std::move(targets), child, !plan_.started_by_root, audit_);
+    Result<std::unique_ptr<publish::PublishServer>> server =
+        publish::PublishServer::create(std::move(targets), child, !plan_.started_by_root, audit_);
     if (!server) return server.error();
     server.value()->start();
     return std::move(server).value();

@@ -591,9 +591,9 @@ TEST(PolicyLoaderErrors, OtherValueChecks) {
   EXPECT_THAT(load_error("version: 1\nname: x\npublish:\n  - {unix: /run/a.sock, port: 80}\n"
                          "  - {unix: /run/b.sock, port: 80}\n"),
               StartsWith("p.yaml:5:5: port 80 is already published at p.yaml:4:5"));
-  EXPECT_THAT(load_error("version: 1\nname: x\npublish:\n  - unix: /run/" + std::string(110, 'a') +
-                         "\n"),
-              HasSubstr("is longer than a Unix socket path may be (107 bytes)"));
+  EXPECT_THAT(
+      load_error("version: 1\nname: x\npublish:\n  - unix: /run/" + std::string(110, 'a') + "\n"),
+      HasSubstr("is longer than a Unix socket path may be (107 bytes)"));
   EXPECT_THAT(load_error("version: 1\nname: x\npublish:\n  - {unix: /r/a.sock, uids: [-1]}\n"),
               StartsWith("p.yaml:4:30: "));
   EXPECT_THAT(load_error("version: 1\nname: x\npublish:\n  - unix: /run/a.sock\n    port: 80\n"
