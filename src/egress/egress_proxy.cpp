@@ -2,8 +2,6 @@
 
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
@@ -170,15 +168,7 @@ const EgressCounters& EgressProxy::counters() const {
 }
 
 void EgressProxy::start() {
-  thread_ = std::thread([this] {
-    // splice(2) to a socket the client has closed raises SIGPIPE (it has no MSG_NOSIGNAL):
-    // blocked in this thread it stays pending and harmless, instead of killing the supervisor.
-    sigset_t pipe_signal;
-    sigemptyset(&pipe_signal);
-    sigaddset(&pipe_signal, SIGPIPE);
-    ::pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    state_->loop->run();
-  });
+  thread_ = state_->loop->run_on_thread();
 }
 
 void EgressProxy::stop() {

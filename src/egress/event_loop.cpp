@@ -1,5 +1,7 @@
 #include "egress/event_loop.h"
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 
@@ -121,6 +123,16 @@ void EventLoop::run_deferred() {
     batch.swap(deferred_);
     for (Callback& callback : batch) callback();
   }
+}
+
+std::thread EventLoop::run_on_thread() {
+  return std::thread([this] {
+    sigset_t pipe_signal;
+    sigemptyset(&pipe_signal);
+    sigaddset(&pipe_signal, SIGPIPE);
+    ::pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
+    run();
+  });
 }
 
 void EventLoop::run() {

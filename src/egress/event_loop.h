@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -42,7 +43,11 @@ class EventLoop {
   void cancel_timer(uint64_t id);
   void defer(Callback callback);  // after the current batch of events
 
-  void run();   // until stop()
+  void run();  // until stop()
+  // run() on a new thread, with SIGPIPE blocked there: splice(2) to a socket whose peer has gone
+  // raises it (splice has no MSG_NOSIGNAL); blocked, it stays pending and harmless instead of
+  // killing the supervisor.
+  std::thread run_on_thread();
   void stop();  // from any thread
 
  private:

@@ -2,8 +2,6 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -261,14 +259,7 @@ Result<std::unique_ptr<PublishServer>> PublishServer::create(std::vector<Publish
 }
 
 void PublishServer::start() {
-  thread_ = std::thread([this] {
-    // splice(2) to a peer that has gone raises SIGPIPE: blocked here, it stays harmless.
-    sigset_t pipe_signal;
-    sigemptyset(&pipe_signal);
-    sigaddset(&pipe_signal, SIGPIPE);
-    ::pthread_sigmask(SIG_BLOCK, &pipe_signal, nullptr);
-    state_->loop->run();
-  });
+  thread_ = state_->loop->run_on_thread();
 }
 
 void PublishServer::stop() {

@@ -5,7 +5,8 @@
 #   tests/fuzz/run_fuzzers.sh [SECONDS]      # default 30 seconds per fuzzer
 #
 # Environment: AIRLOCK_FUZZ_BUILD_DIR (default <repo>/build-fuzz), AIRLOCK_FUZZ_ARTIFACTS (where
-# reproducers are kept; default <build dir>/fuzz-artifacts), AIRLOCK_FUZZ_JOBS (ninja -j).
+# reproducers are kept; default <build dir>/fuzz-artifacts), AIRLOCK_FUZZ_JOBS (ninja -j),
+# AIRLOCK_FUZZ_PARALLEL (fuzzers run at once; default: the number of cores).
 set -euo pipefail
 
 duration="${1:-30}"
@@ -52,8 +53,10 @@ trap 'rm -rf "$work"' EXIT
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 
-failed=0
-for entry in "${fuzzers[@]}"; do
+# One fuzzer: replay its regressions, fuzz for $duration, print one summary line; its reports
+# go to stderr, and $work/NAME.failed holds 1 when anything failed.
+fuzz_one() {
+  local entry=$1 one_failed=0
   IFS=: read -r name corpus dict <<<"$entry"
   binary="$build/tests/fuzz/$name"
   seeds="$root/tests/fuzz/corpus/$corpus"
@@ -72,10 +75,10 @@ for entry in "${fuzzers[@]}"; do
   for input in "$root/tests/fuzz/regressions/$corpus"/*; do
     [[ -f "$input" ]] || continue
     replayed=$((replayed + 1))
-    if ! "$binary" -timeout=10 -rss_limit_mb=2048 "$input" >"$work/replay.log" 2>&1; then
+    if ! "$binary" -timeout=10 -rss_limit_mb=2048 "$input" >"$work/$name.replay.log" 2>&1; then
       regressions_failed+=("$input")
       echo "----- $name: regression input fails: $input -----" >&2
-      grep -E 'ERROR|SUMMARY|what\(\)|policy_loader_fuzzer:' "$work/replay.log" | head -n 5 >&2 || true
+      grep -E 'ERROR|SUMMARY|what\(\)|policy_loader_fuzzer:' "$work/$name.replay.log" | head -n 5 >&2 || true
     fi
   done
 
@@ -94,7 +97,7 @@ for entry in "${fuzzers[@]}"; do
   units="$(sed -n 's/.* corp: \([0-9]*\)\/.*/\1/p' <<<"$last")"
 
   if (( ${#regressions_failed[@]} )); then
-    failed=1
+    one_failed=1
     regressions="regressions ${#regressions_failed[@]}/$replayed FAILED"
   else
     regressions="regressions $replayed/$replayed ok"
@@ -102,7 +105,7 @@ for entry in "${fuzzers[@]}"; do
   if [[ $status -eq 0 ]]; then
     verdict="ok"
   else
-    failed=1
+    one_failed=1
     verdict="FAILED (exit $status)"
     rm -rf "${artifacts:?}/$name"            # only this run's reproducers
     mkdir -p "$artifacts/$name"
@@ -115,5 +118,23 @@ for entry in "${fuzzers[@]}"; do
   printf '%s: %s, %s — %s execs in %ss (%s/s), cov %s edges, ft %s, corpus %s units (+%s new), peak RSS %s MB\n' \
     "$name" "$verdict" "$regressions" "${execs:-?}" "$elapsed" \
     "$(( ${execs:-0} / elapsed ))" "${cov:-?}" "${ft:-?}" "${units:-?}" "${new_units:-?}" "${rss:-?}"
+  echo "$one_failed" >"$work/$name.failed"
+}
+
+# As many at a time as there are cores (or $AIRLOCK_FUZZ_PARALLEL): each fuzzer is one process on
+# one core, so the whole run takes a fraction of the sum. Each one's output is printed in order.
+parallel="${AIRLOCK_FUZZ_PARALLEL:-$(nproc)}"
+for entry in "${fuzzers[@]}"; do
+  name="${entry%%:*}"
+  while (( $(jobs -rp | wc -l) >= parallel )); do wait -n || true; done
+  fuzz_one "$entry" >"$work/$name.summary" 2>"$work/$name.stderr" &
+done
+wait
+failed=0
+for entry in "${fuzzers[@]}"; do
+  name="${entry%%:*}"
+  [[ "$(cat "$work/$name.failed" 2>/dev/null)" == 0 ]] || failed=1
+  cat "$work/$name.stderr" >&2
+  cat "$work/$name.summary"
 done
 exit "$failed"
