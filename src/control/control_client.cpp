@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "common/errno_text.h"
+#include "common/unix_address.h"
 #include "control/control_directory.h"
 #include "control/json_lines.h"
 
@@ -20,11 +21,9 @@ Result<UniqueFd> connect_to_sandbox(const std::string& name) {
   const std::string path = socket_path(control_directory(), name);
   UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (!fd.valid()) return Error{"cannot create a socket: " + errno_text(errno)};
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  if (path.size() >= sizeof address.sun_path) return Error{"socket path too long: " + path};
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0) {
+  const std::optional<sockaddr_un> address = unix_address(path);
+  if (!address) return Error{"socket path too long: " + path};
+  if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&*address), sizeof *address) != 0) {
     if (errno == ENOENT)
       return Error{fmt::format("no sandbox named {} (airlock ps lists them)", name)};
     if (errno == ECONNREFUSED)

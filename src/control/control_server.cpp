@@ -22,6 +22,7 @@
 #include "audit/event_tap.h"
 #include "common/errno_text.h"
 #include "common/fd_message.h"
+#include "common/unix_address.h"
 #include "control/control_directory.h"
 #include "control/json_lines.h"
 #include "control/peer_check.h"
@@ -38,20 +39,6 @@ using sandbox::SessionRequestKind;
 using Clock = std::chrono::steady_clock;
 
 constexpr auto kDefaultStopGrace = std::chrono::seconds(10);
-
-sockaddr_un unix_address(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path, path.c_str(), path.size() + 1);
-  return address;
-}
-
-bool someone_listens(const std::string& path) {
-  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const sockaddr_un address = unix_address(path);
-  return probe.valid() &&
-         ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-}
 
 // "K=V" entries of `base` with those of `overrides` replacing the same K, or appended.
 std::vector<std::string> merged_environment(const std::vector<std::string>& base,
@@ -441,20 +428,19 @@ Result<std::unique_ptr<ControlServer>> ControlServer::listen(const std::string& 
   Result<std::string> directory = ensure_control_directory();
   if (!directory) return directory.error();
   const std::string path = socket_path(*directory, name);
-  if (path.size() >= sizeof(sockaddr_un{}.sun_path))
-    return Error{"the control socket path is too long: " + path};
-  if (someone_listens(path)) {
+  const std::optional<sockaddr_un> address = unix_address(path);
+  if (!address) return Error{"the control socket path is too long: " + path};
+  if (unix_socket_listening(path)) {
     return Error{fmt::format(
         "a sandbox named {} is already running (airlock ps); choose another --name", name)};
   }
   ::unlink(path.c_str());  // stale: its supervisor died without removing it
   UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!listener.valid()) return Error{"cannot create the control socket: " + errno_text(errno)};
-  const sockaddr_un address = unix_address(path);
   // 0600 from the start: no moment in which another user could connect.
   const mode_t old_mask = ::umask(0177);
   const int bound =
-      ::bind(listener.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address);
+      ::bind(listener.get(), reinterpret_cast<const sockaddr*>(&*address), sizeof *address);
   const int bind_error = errno;
   ::umask(old_mask);
   if (bound != 0) {

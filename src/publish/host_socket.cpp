@@ -11,26 +11,12 @@
 #include <fmt/format.h>
 
 #include "common/errno_text.h"
+#include "common/unix_address.h"
 
 namespace airlock::publish {
 namespace {
 
 constexpr int kBacklog = 128;
-
-sockaddr_un address_of(const std::string& path) {
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  std::memcpy(address.sun_path, path.data(), path.size());  // the loader keeps it < 108 bytes
-  return address;
-}
-
-// Whether something answers on the socket at `path`.
-bool someone_listens(const std::string& path) {
-  UniqueFd probe(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  const sockaddr_un address = address_of(path);
-  return probe.valid() &&
-         ::connect(probe.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0;
-}
 
 // mkdir -p of the socket's parent; the directories it made, outermost first.
 Result<std::vector<std::string>> make_parents(const std::string& path) {
@@ -67,7 +53,8 @@ Result<HostSocket> HostSocket::listen(const std::string& path, uint32_t mode) {
       return fail("something that is not a socket is there; move it away or publish elsewhere");
     }
     // A stale one (nobody listening) is replaced by the rename below.
-    if (someone_listens(path)) return fail("a live socket is there (another sandbox or program)");
+    if (unix_socket_listening(path))
+      return fail("a live socket is there (another sandbox or program)");
   }
   // Bound in a private directory beside the path, given its mode there, then renamed into
   // place: nobody else can swap the fresh socket for a symlink before the chmod, and no peer can
@@ -81,15 +68,15 @@ Result<HostSocket> HostSocket::listen(const std::string& path, uint32_t mode) {
     ::unlink(staged.c_str());
     ::rmdir(staging.c_str());
   };
-  if (staged.size() > sizeof(sockaddr_un{}.sun_path) - 1) {
+  const std::optional<sockaddr_un> address = unix_address(staged);
+  if (!address) {
     unstage();
     return fail("the path is too long to bind beside (shorten the directory)");
   }
   UniqueFd listener(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
-  const sockaddr_un address = address_of(staged);
   struct stat bound {};
   if (!listener.valid() ||
-      ::bind(listener.get(), reinterpret_cast<const sockaddr*>(&address), sizeof address) != 0 ||
+      ::bind(listener.get(), reinterpret_cast<const sockaddr*>(&*address), sizeof *address) != 0 ||
       ::chmod(staged.c_str(), mode) != 0 || ::lstat(staged.c_str(), &bound) != 0 ||
       ::listen(listener.get(), kBacklog) != 0 || ::rename(staged.c_str(), path.c_str()) != 0) {
     const std::string why = errno_text(errno);

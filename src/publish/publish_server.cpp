@@ -16,6 +16,7 @@
 
 #include "audit/audit_log.h"
 #include "common/errno_text.h"
+#include "common/unix_address.h"
 #include "control/peer_check.h"
 #include "egress/event_loop.h"
 #include "egress/pipe_pool.h"
@@ -149,11 +150,10 @@ struct PublishServer::State {
     } else {
       connection.upstream.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
       if (!connection.upstream.valid()) return give_up(connection, "socket: " + errno_text(errno));
-      sockaddr_un address{};
-      address.sun_family = AF_UNIX;
-      std::strncpy(address.sun_path, target.inner_socket.c_str(), sizeof address.sun_path - 1);
-      error = start_connect(connection.upstream.get(), reinterpret_cast<sockaddr*>(&address),
-                            sizeof address);
+      const std::optional<sockaddr_un> address = unix_address(target.inner_socket);
+      if (!address) return give_up(connection, "the agent's socket path is too long");
+      error = start_connect(connection.upstream.get(), reinterpret_cast<const sockaddr*>(&*address),
+                            sizeof *address);
     }
     if (error != EINPROGRESS) return connected(connection, error);
     if (Status watched = loop->watch(connection.upstream.get(), EPOLLOUT, &connection); !watched) {

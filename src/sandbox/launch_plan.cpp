@@ -18,6 +18,7 @@
 #include "common/errno_text.h"
 #include "common/file_io.h"
 #include "common/unique_fd.h"
+#include "common/unix_address.h"
 #include "control/control_directory.h"
 #include "credentials/secret_environment.h"
 #include "egress/sandbox_ports.h"
@@ -193,6 +194,11 @@ class PlanBuilder {
                                    plan_.sandbox_id, plan_.publish_directories.size());
       directory.inside = inside;
       directory.socket_name = rule.unix_path.substr(slash + 1);
+      if (!unix_address(directory.host + "/" + directory.socket_name)) {
+        return Error{rule.where.to_string() + ": publish " + rule.unix_path + ": the socket name " +
+                     directory.socket_name + " is too long to reach from the host through " +
+                     directory.host + "; shorten it"};
+      }
       plan_.mounts.push_back({MountKind::bind_read_write, "/oldroot" + directory.host,
                               "/newroot" + inside, inside, true, ""});
       plan_.publish_directories.push_back(std::move(directory));

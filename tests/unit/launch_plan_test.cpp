@@ -548,3 +548,47 @@ TEST_F(LaunchPlanTest, WorkingDirectoryIsTheCallersWhenInsideTheWorkspace) {
 
 }  // namespace
 }  // namespace airlock::sandbox
+
+namespace airlock::sandbox {
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// publish entries
+
+TEST_F(LaunchPlanTest, PublishWithoutPortGetsAPrivateDirectoryInside) {
+  policy::Policy policy = load("version: 1\nname: t\npublish:\n  - unix: /run/agent/api.sock\n");
+  Result<LaunchPlan> result = plan(policy, workspace_);
+  ASSERT_TRUE(result) << result.error().message;
+  ASSERT_EQ(result->publish_directories.size(), 1U);
+  EXPECT_EQ(result->publish_directories[0].inside, "/run/agent");
+  EXPECT_EQ(result->publish_directories[0].socket_name, "api.sock");
+  EXPECT_NE(index_of(*result, MountKind::bind_read_write, "/run/agent"), -1) << dump(*result);
+}
+
+TEST_F(LaunchPlanTest, PublishWithoutPortOutsideRunOrTmpIsRefused) {
+  policy::Policy policy = load("version: 1\nname: t\npublish:\n  - unix: /var/agent/api.sock\n");
+  Result<LaunchPlan> result = plan(policy, workspace_);
+  ASSERT_FALSE(result);
+  EXPECT_THAT(result.error().message,
+              StartsWith("p.yaml:4:5: publish /var/agent/api.sock without a port: "));
+}
+
+TEST_F(LaunchPlanTest, PublishedSocketNameTooLongToReachIsRefused) {
+  const std::string name(90, 's');
+  policy::Policy policy = load("version: 1\nname: t\npublish:\n  - unix: /run/a/" + name + "\n");
+  Result<LaunchPlan> result = plan(policy, workspace_);
+  ASSERT_FALSE(result);
+  EXPECT_THAT(result.error().message, HasSubstr("is too long to reach from the host through"));
+}
+
+TEST_F(LaunchPlanTest, PublishedPortTakenByALocalhostRuleIsRefused) {
+  policy::Policy policy = load(
+      "version: 1\nname: t\nnetwork:\n  mode: allowlist\n  allow: [localhost:8080]\n"
+      "publish:\n  - {unix: /run/a.sock, port: 8080}\n");
+  Result<LaunchPlan> result = plan(policy, workspace_);
+  ASSERT_FALSE(result);
+  EXPECT_THAT(result.error().message, StartsWith("p.yaml:7:5: publish port 8080 is taken"));
+}
+
+}  // namespace
+}  // namespace airlock::sandbox
