@@ -3,12 +3,18 @@
 # corpus. Exit status: 0 when every fuzzer ran clean, non-zero on any crash, leak, timeout or OOM.
 #
 #   tests/fuzz/run_fuzzers.sh [SECONDS]      # default 30 seconds per fuzzer
+#   tests/fuzz/run_fuzzers.sh --build-only   # configure and build them, run nothing
 #
 # Environment: AIRLOCK_FUZZ_BUILD_DIR (default <repo>/build-fuzz), AIRLOCK_FUZZ_ARTIFACTS (where
 # reproducers are kept; default <build dir>/fuzz-artifacts), AIRLOCK_FUZZ_JOBS (ninja -j),
 # AIRLOCK_FUZZ_PARALLEL (fuzzers run at once; default: the number of cores).
 set -euo pipefail
 
+build_only=0
+if [[ "${1:-}" == --build-only ]]; then
+  build_only=1
+  shift
+fi
 duration="${1:-30}"
 if ! [[ "$duration" =~ ^[1-9][0-9]*$ ]]; then
   echo "usage: $0 [SECONDS]   (a positive whole number, default 30)" >&2
@@ -44,6 +50,7 @@ if ! grep -qs '^AIRLOCK_FUZZ:BOOL=ON' "$build/CMakeCache.txt" || [[ ! -f "$build
   CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DAIRLOCK_FUZZ=ON -DAIRLOCK_TESTS=OFF >&2
 fi
 ninja -C "$build" ${AIRLOCK_FUZZ_JOBS:+-j "$AIRLOCK_FUZZ_JOBS"} fuzzers >&2
+(( build_only )) && exit 0
 
 # --- run -------------------------------------------------------------------------------------
 work="$(mktemp -d -t airlock-fuzz.XXXXXX)"
