@@ -30,6 +30,7 @@ if [ "${1:-}" = "--test" ]; then
     ca-certificates     # tests/agents: npm (it comes with nodejs here) fetches the agent CLIs over TLS
     python3-jsonschema jq  # tests/explain: explain's JSON against its schema, the jq assertion
     squid tinyproxy wrk # bench/egress compares the proxy against squid and tinyproxy
+    postgresql          # tests/link: a real PostgreSQL (initdb, postgres) in one sandbox, psql in another
   )
   # npm comes with some nodejs builds (NodeSource's) and is a package of its own in Debian's.
   command -v npm > /dev/null || packages+=(npm)

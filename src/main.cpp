@@ -155,6 +155,19 @@ int run_main(int argc, char** argv) {
   mcp_app->add_option("--workspace", mcp.workspace,
                       "Writable directory (default: the current directory)");
 
+  airlock::cli::StackArguments up;
+  CLI::App* up_app = app.add_subcommand(
+      "up", "Start a stack's sandboxes, each in its own security domain, wired only by its links");
+  up_app->add_option("-f,--file", up.file, "Stack file (stack.yaml)")->required();
+  up_app->add_option("--audit", up.audit_path, "Append every sandbox's audit events to FILE");
+  up_app->add_option("--wait", up.wait,
+                     "How long a linked-to sandbox may take to listen on its ports (60s)");
+  airlock::cli::StackArguments down;
+  CLI::App* down_app =
+      app.add_subcommand("down", "Stop a stack's running sandboxes, those that link first");
+  down_app->add_option("-f,--file", down.file, "Stack file (stack.yaml)")->required();
+  down_app->add_option("--grace", down.grace, "SIGTERM, then SIGKILL after this long (10s)");
+
   airlock::cli::PsArguments ps;
   CLI::App* ps_app = app.add_subcommand("ps", "List your running sandboxes");
   ps_app->add_flag("--json", ps.json, "Print what each sandbox reports, as JSON");
@@ -173,6 +186,8 @@ int run_main(int argc, char** argv) {
   if (stop_app->parsed()) return airlock::cli::stop_command(stop);
   if (exec_app->parsed()) return airlock::cli::exec_command(exec);
   if (ps_app->parsed()) return airlock::cli::ps_command(ps);
+  if (up_app->parsed()) return airlock::cli::up_command(up);
+  if (down_app->parsed()) return airlock::cli::down_command(down);
   if (logs_app->parsed()) return airlock::cli::logs_command(logs);
   if (mcp_app->parsed()) return airlock::cli::mcp_command(mcp);
   if (explain_app->parsed()) return airlock::cli::explain_command(explain);

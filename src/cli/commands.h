@@ -9,6 +9,8 @@
 
 #include "egress/destination_policy.h"
 #include "policy/policy.h"
+#include "publish/publish_server.h"
+#include "sandbox/launch_plan.h"
 
 namespace airlock::cli {
 
@@ -25,6 +27,12 @@ struct RunArguments {
   std::vector<std::string> command;
   std::optional<std::string> name;  // --name: the control socket's (default: POLICY-ID)
   bool session = false;             // `session start`: no command; return once it is ready
+  // `airlock up`: each sandbox goes on in the background (a command too) once it has started,
+  // its stdout and stderr (and the supervisor's own messages) in `output_path`; its links.
+  bool detached = false;
+  std::optional<std::string> output_path;
+  std::vector<publish::PublishTarget> links;
+  std::vector<sandbox::LinkHost> link_hosts;
 };
 
 int run_command(const RunArguments& arguments);
@@ -87,12 +95,30 @@ int profiles_command();
 // `airlock session start`: a sandbox that stays up with no command; prints its name once ready.
 int session_start_command(RunArguments arguments);
 
+// "10s", "500ms", "2m", "1h" or plain seconds ("5"); nullopt when it is none of those.
+std::optional<uint64_t> parse_duration_ms(const std::string& text);
+
 struct StopArguments {
   std::string name;
   std::optional<std::string> grace;  // a duration: 10s, 500ms, 2m (default 10s)
 };
 // `airlock stop NAME` and `airlock session stop NAME`: SIGTERM, then SIGKILL after the grace.
 int stop_command(const StopArguments& arguments);
+// The same for one sandbox, returning once its supervisor has torn everything down.
+Status stop_and_wait(const std::string& name, uint64_t grace_ms);
+
+struct StackArguments {
+  std::string file;
+  std::optional<std::string> audit_path;  // every sandbox's audit log (one chained file)
+  std::optional<std::string> wait;        // up: how long a linked-to sandbox may take to listen
+  std::optional<std::string> grace;       // down: as for stop
+};
+// `airlock up -f stack.yaml`: every sandbox, link targets first, each listening on its linked
+// ports before the ones that link to it start. Nothing is left half-up: on a failure the ones
+// already started are stopped again.
+int up_command(const StackArguments& arguments);
+// `airlock down -f stack.yaml`: the stack's running sandboxes, linkers first.
+int down_command(const StackArguments& arguments);
 
 struct ExecArguments {
   std::string name;

@@ -10,6 +10,7 @@
 #include "cli/credential_setup.h"
 #include "cli/policy_choice.h"
 #include "common/errno_text.h"
+#include "common/unique_fd.h"
 #include "control/control_server.h"
 #include "policy/network_rule.h"
 #include "policy/run_support.h"
@@ -55,11 +56,21 @@ std::string default_sandbox_name(const std::string& policy_name, const std::stri
   return name + "-" + sandbox_id.substr(0, 8);
 }
 
-// `session start`: the supervisor goes on in a detached process of its own; we return when its
-// sandbox is ready (printing the name), or with its exit code if it could not be built (it has
-// said why on our stderr, which it keeps until then).
+// `session start` and `up`: the supervisor goes on in a detached process of its own; we return
+// when its sandbox is ready (printing the name), or with its exit code if it could not be built.
+// Why is said on our stderr, which it keeps until then; or, with an output file (`up`), in that
+// file, which also takes the sandbox's own stdout and stderr from the start.
 int run_detached(const sandbox::LaunchPlan& launch, supervisor::SupervisorOptions& options,
-                 control::ControlServer& control) {
+                 control::ControlServer& control, const std::optional<std::string>& output_path) {
+  UniqueFd output;
+  if (output_path) {
+    output.reset(::open(output_path->c_str(),
+                        O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600));
+    if (!output.valid()) {
+      fmt::print(stderr, "airlock: cannot open {}: {}\n", *output_path, errno_text(errno));
+      return supervisor::kExitSetupFailed;
+    }
+  }
   int ready[2];
   if (::pipe2(ready, O_CLOEXEC) != 0) {
     fmt::print(stderr, "airlock: cannot create a pipe: {}\n", errno_text(errno));
@@ -75,14 +86,17 @@ int run_detached(const sandbox::LaunchPlan& launch, supervisor::SupervisorOption
     ::setsid();  // no terminal's signals reach the session
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     ::dup2(null, STDIN_FILENO);
-    ::dup2(null, STDOUT_FILENO);
+    ::dup2(output.valid() ? output.get() : null, STDOUT_FILENO);
+    if (output.valid()) ::dup2(output.get(), STDERR_FILENO);
     const int ready_fd = ready[1];
-    options.on_ready = [ready_fd, null] {
+    const bool keep_stderr = output.valid();
+    options.on_ready = [ready_fd, null, keep_stderr] {
       const char byte = 'r';
       ssize_t ignored = ::write(ready_fd, &byte, 1);
       (void)ignored;
       ::close(ready_fd);
-      ::dup2(null, STDERR_FILENO);  // the caller has gone on; the audit log keeps the rest
+      // The caller has gone on; the audit log (and the output file) keeps the rest.
+      if (!keep_stderr) ::dup2(null, STDERR_FILENO);
     };
     ::_exit(supervisor::run_sandbox(launch, options));
   }
@@ -137,8 +151,8 @@ int run_policy(policy::Policy policy, const RunArguments& arguments, egress::Obs
     fmt::print(stderr, "airlock: {}\n", credentials.error().message);
     return supervisor::kExitBadInput;
   }
-  Result<sandbox::LaunchPlan> plan = sandbox::make_launch_plan(
-      sandbox::RunRequest{policy, arguments.workspace, arguments.command, credentials->view});
+  Result<sandbox::LaunchPlan> plan = sandbox::make_launch_plan(sandbox::RunRequest{
+      policy, arguments.workspace, arguments.command, credentials->view, arguments.link_hosts});
   if (!plan) {
     fmt::print(stderr, "airlock: {}\n", plan.error().message);
     return supervisor::kExitBadInput;
@@ -163,10 +177,11 @@ int run_policy(policy::Policy policy, const RunArguments& arguments, egress::Obs
   options.interception = credentials.value().interception.get();
   options.trust_bundle_path = credentials->view.trust_bundle_path;
   options.observe = observe;
+  options.links = arguments.links;
   sandbox::LaunchPlan launch = std::move(plan).value();
   launch.watch_exec = observe != egress::ObserveMode::off;
   launch.session = arguments.session;
-  if (launch.session) launch.new_session = true;  // detached: no terminal to keep
+  if (launch.session || arguments.detached) launch.new_session = true;  // no terminal to keep
 
   const std::string name =
       arguments.name.value_or(default_sandbox_name(policy.name, launch.sandbox_id));
@@ -177,7 +192,8 @@ int run_policy(policy::Policy policy, const RunArguments& arguments, egress::Obs
   }
   options.control = control->get();
   options.name = name;
-  if (launch.session) return run_detached(launch, options, **control);
+  if (launch.session || arguments.detached)
+    return run_detached(launch, options, **control, arguments.output_path);
   return supervisor::run_sandbox(launch, options);
 }
 

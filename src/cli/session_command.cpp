@@ -13,9 +13,7 @@
 #include "supervisor/supervisor.h"
 
 namespace airlock::cli {
-namespace {
 
-// "10s", "500ms", "2m", "1h" or plain seconds ("5").
 std::optional<uint64_t> parse_duration_ms(const std::string& text) {
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
@@ -28,6 +26,8 @@ std::optional<uint64_t> parse_duration_ms(const std::string& text) {
   if (unit == "h") return number * 3600 * 1000;
   return std::nullopt;
 }
+
+namespace {
 
 std::string human_duration(int64_t ms) {
   const int64_t seconds = ms / 1000;
@@ -63,6 +63,20 @@ int session_start_command(RunArguments arguments) {
   return run_command(arguments);
 }
 
+Status stop_and_wait(const std::string& name, uint64_t grace_ms) {
+  Result<nlohmann::json> answer =
+      control::request_once(name, {{"op", "stop"}, {"grace_ms", grace_ms}});
+  if (!answer) return answer.error();
+  // Returns once it is torn down: the supervisor removes the socket as its last act.
+  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms) +
+                       std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < give_up) {
+    if (!control::connect_to_sandbox(name)) return ok_status();
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Error{name + " did not stop within its grace period and 10 s more"};
+}
+
 int stop_command(const StopArguments& arguments) {
   uint64_t grace_ms = uint64_t{10} * 1000;
   if (arguments.grace) {
@@ -74,22 +88,11 @@ int stop_command(const StopArguments& arguments) {
     }
     grace_ms = *parsed;
   }
-  Result<nlohmann::json> answer =
-      control::request_once(arguments.name, {{"op", "stop"}, {"grace_ms", grace_ms}});
-  if (!answer) {
-    fmt::print(stderr, "airlock: {}\n", answer.error().message);
+  if (Status stopped = stop_and_wait(arguments.name, grace_ms); !stopped) {
+    fmt::print(stderr, "airlock: {}\n", stopped.error().message);
     return 1;
   }
-  // Returns once it is torn down: the supervisor removes the socket as its last act.
-  const auto give_up = std::chrono::steady_clock::now() + std::chrono::milliseconds(grace_ms) +
-                       std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < give_up) {
-    if (!control::connect_to_sandbox(arguments.name)) return 0;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  fmt::print(stderr, "airlock: {} did not stop within its grace period and 10 s more\n",
-             arguments.name);
-  return 1;
+  return 0;
 }
 
 int exec_command(const ExecArguments& arguments) {

@@ -25,6 +25,7 @@
 #include "common/unix_address.h"
 #include "control/control_directory.h"
 #include "control/json_lines.h"
+#include "control/listening_ports.h"
 #include "control/peer_check.h"
 #include "egress/egress_counters.h"
 #include "sandbox/session_channel.h"
@@ -226,7 +227,16 @@ struct ControlServer::Loop {
         {"started_unix_ms", summary.started_unix_ms},
         {"uptime_ms", now_ms - summary.started_unix_ms},
         {"execs_running", execs.size()},
+        {"published", summary.published},
+        {"links", summary.links},
     };
+    // What it listens on inside: `airlock up` waits for a linked port to appear here.
+    if (Result<std::vector<ListeningPort>> ports = listening_ports(summary.sandbox_pid)) {
+      nlohmann::json listening = nlohmann::json::array();
+      for (const ListeningPort& port : *ports)
+        listening.push_back({{"address", port.address}, {"port", port.port}});
+      answer["listening"] = listening;
+    }
     if (hooks.counters != nullptr) {
       answer["connections"] = {{"allowed", hooks.counters->allowed.load()},
                                {"denied", hooks.counters->denied.load()}};

@@ -42,6 +42,10 @@ struct SandboxSummary {
   pid_t supervisor_pid = 0;
   pid_t sandbox_pid = 0;  // the sandbox's init, as the host sees it
   int64_t started_unix_ms = 0;
+  // Its crossings besides egress: published host sockets, and links of a stack
+  // ({"name", "port", "to"} out, {"from", "port"} in).
+  std::vector<std::string> published;
+  nlohmann::json links = nlohmann::json::object();
 };
 
 struct ControlHooks {

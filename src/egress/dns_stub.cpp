@@ -187,6 +187,20 @@ void DnsStub::answer(const uint8_t* message, size_t length, const sockaddr_stora
     return;
   }
   fields["host"] = name->text;
+  if (context_.link_names != nullptr) {
+    auto link = context_.link_names->find(name->text);
+    if (link != context_.link_names->end()) {
+      // The name exists here: A gets the link's address, any other type an empty answer.
+      std::vector<IpAddress> answers;
+      if (query.type == dns_type::a) answers.push_back(link->second);
+      fields["answers"] = query.type == dns_type::a ? nlohmann::json{link->second.to_string()}
+                                                    : nlohmann::json::array();
+      fields["link"] = true;
+      reply(build_dns_response(query, dns_rcode::noerror, answers, kSyntheticTtl));
+      decide("allow", "a link of this sandbox's stack: only its linked ports lead anywhere");
+      return;
+    }
+  }
   if (!context_.policy.name_may_resolve(name->text) && context_.synthetic != nullptr &&
       (query.type == dns_type::a || query.type == dns_type::aaaa)) {
     // observe: an A question gets the name's own made-up address, AAAA an empty answer (so the

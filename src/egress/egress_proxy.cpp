@@ -82,6 +82,7 @@ struct EgressProxy::State {
   DestinationPolicy policy;
   DnsMap dns_map;
   SyntheticAddresses synthetic;
+  std::map<std::string, IpAddress> link_names;
   EgressCounters counters;
   const audit::AuditLog& audit;
   uint32_t max_connections;
@@ -110,7 +111,8 @@ struct EgressProxy::State {
 Result<std::unique_ptr<EgressProxy>> EgressProxy::create(
     SandboxListeners listeners, const policy::NetworkPolicy& network, const audit::AuditLog& audit,
     pid_t sandbox_pid, credentials::CredentialVault* credentials,
-    intercept::Interception* interception, ObserveMode observe) {
+    intercept::Interception* interception, ObserveMode observe,
+    std::map<std::string, IpAddress> link_names) {
   Result<std::unique_ptr<EventLoop>> loop = EventLoop::create();
   if (!loop) return loop.error();
   auto state = std::make_unique<State>(std::move(loop).value(), network, audit, observe);
@@ -133,6 +135,8 @@ Result<std::unique_ptr<EgressProxy>> EgressProxy::create(
       [raw](uint64_t id) { return raw->sessions.count(id) != 0; },
       [raw](uint64_t id) { raw->loop->defer([raw, id] { raw->sessions.erase(id); }); }, credentials,
       interception, observe == ObserveMode::deny ? &state->synthetic : nullptr, &state->counters});
+  state->link_names = std::move(link_names);
+  state->context->link_names = &state->link_names;
   state->stub = std::make_unique<DnsStub>(
       *state->context, std::move(listeners.dns_udp_v4), std::move(listeners.dns_udp_v6),
       std::move(listeners.dns_tcp_v4), std::move(listeners.dns_tcp_v6));

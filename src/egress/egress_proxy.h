@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <thread>
 #include <unordered_map>
@@ -34,7 +35,8 @@ class EgressProxy {
   static Result<std::unique_ptr<EgressProxy>> create(
       SandboxListeners listeners, const policy::NetworkPolicy& network,
       const audit::AuditLog& audit, pid_t sandbox_pid, credentials::CredentialVault* credentials,
-      intercept::Interception* interception, ObserveMode observe = ObserveMode::off);
+      intercept::Interception* interception, ObserveMode observe = ObserveMode::off,
+      std::map<std::string, IpAddress> link_names = {});
   ~EgressProxy();
   EgressProxy(const EgressProxy&) = delete;
   EgressProxy& operator=(const EgressProxy&) = delete;

@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -51,6 +52,9 @@ struct ProxyContext {
   // observe's deny mode only: the addresses the DNS stub makes up for names no rule covers.
   SyntheticAddresses* synthetic = nullptr;
   EgressCounters* counters = nullptr;  // totals for `airlock ps`
+  // Links of a stack (`airlock up`): the linked sandboxes' names and the loopback address each
+  // resolves to here (publish/publish_server.h listens there). Null or empty: none.
+  const std::map<std::string, IpAddress>* link_names = nullptr;
 };
 
 // "127.0.0.1:5432", "[::1]:53".

@@ -34,8 +34,47 @@ constexpr auto kConnectTimeout = std::chrono::seconds(5);
 constexpr auto kIdleTimeout = std::chrono::hours(24);
 
 std::string destination_of(const PublishTarget& target) {
+  if (target.kind == CrossingKind::link_out) return "unix:" + target.rule.unix_path;
   return target.rule.port != 0 ? fmt::format("127.0.0.1:{}", target.rule.port)
                                : "unix:" + target.rule.unix_path;
+}
+
+// The link fields every link event carries: who links to whom, on which port.
+nlohmann::json link_fields(const PublishTarget& target) {
+  return {{"from", target.link_from}, {"to", target.link_to}, {"port", target.rule.port}};
+}
+
+const char* open_event(CrossingKind kind) {
+  switch (kind) {
+    case CrossingKind::publish:
+      return "publish.connect";
+    case CrossingKind::link_in:
+      return "link.accept";
+    case CrossingKind::link_out:
+      return "link.connect";
+  }
+  return "publish.connect";
+}
+
+// A listener on the link's loopback address inside the sandbox (a socket made there).
+Result<UniqueFd> listen_inside(InnerSocketMaker& maker, const PublishTarget& target) {
+  Result<UniqueFd> made = maker.tcp_socket();
+  if (!made) return made.error();
+  UniqueFd listener = std::move(made).value();
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(target.rule.port);
+  if (::inet_pton(AF_INET, target.link_address.c_str(), &address.sin_addr) != 1) {
+    return Error{"link " + target.link_name + ": '" + target.link_address +
+                 "' is not an IPv4 address"};
+  }
+  if (::bind(listener.get(), reinterpret_cast<sockaddr*>(&address), sizeof address) != 0 ||
+      ::listen(listener.get(), 128) != 0) {
+    return Error{fmt::format("cannot listen on {}:{} inside the sandbox for the link to {}: {}",
+                             target.link_address, target.rule.port, target.link_to,
+                             errno_text(errno))};
+  }
+  return listener;
 }
 
 nlohmann::json peer_json(const std::optional<control::Peer>& peer) {
@@ -51,6 +90,11 @@ int start_connect(int fd, const sockaddr* address, socklen_t length) {
 
 }  // namespace
 
+std::string link_socket_path(const std::string& control_directory, const std::string& to,
+                             const std::string& from, uint16_t port) {
+  return fmt::format("{}/{}.link-from.{}.{}", control_directory, to, from, port);
+}
+
 struct PublishServer::State {
   // One accepted peer: connecting inside, then relayed.
   struct Connection final : EventLoop::Handler {
@@ -58,6 +102,7 @@ struct PublishServer::State {
     uint64_t id = 0;
     size_t target = 0;
     std::optional<control::Peer> peer;
+    std::string client_endpoint;  // link_out: the sandbox process's side, "127.0.0.1:40112"
     UniqueFd client;
     UniqueFd upstream;  // until the relay takes it
     uint64_t timer = 0;
@@ -72,7 +117,7 @@ struct PublishServer::State {
     }
   };
 
-  // A host socket's listener.
+  // A host socket's listener, or a link's listener inside.
   struct Listener final : EventLoop::Handler {
     State* state = nullptr;
     size_t target = 0;
@@ -93,7 +138,8 @@ struct PublishServer::State {
   egress::PipePool pipes;
   const audit::AuditLog& audit;
   std::vector<PublishTarget> targets;
-  std::vector<HostSocket> sockets;  // parallel to targets
+  std::vector<HostSocket> sockets;       // publish, link_in
+  std::vector<UniqueFd> inside_sockets;  // link_out
   std::optional<InnerSocketMaker> maker;
   std::vector<std::unique_ptr<Listener>> listeners;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;
@@ -102,13 +148,23 @@ struct PublishServer::State {
   void record_connect(const Connection& connection, const std::string& decision,
                       const std::string& reason) const {
     const PublishTarget& target = targets[connection.target];
-    nlohmann::json fields = {{"socket", target.rule.unix_path},
-                             {"to", destination_of(target)},
-                             {"connection", connection.id},
-                             {"peer", peer_json(connection.peer)},
-                             {"decision", decision}};
+    nlohmann::json fields;
+    if (target.kind == CrossingKind::publish) {
+      fields = {{"socket", target.rule.unix_path},
+                {"to", destination_of(target)},
+                {"peer", peer_json(connection.peer)}};
+    } else {
+      fields = link_fields(target);
+      if (target.kind == CrossingKind::link_in) fields["peer"] = peer_json(connection.peer);
+      if (target.kind == CrossingKind::link_out) {
+        fields["name"] = target.link_name;
+        fields["client"] = connection.client_endpoint;
+      }
+    }
+    fields["connection"] = connection.id;
+    fields["decision"] = decision;
     if (!reason.empty()) fields["reason"] = reason;
-    audit.record("publish.connect", fields);
+    audit.record(open_event(target.kind), fields);
   }
 
   void accepted(size_t target, UniqueFd client) {
@@ -117,12 +173,25 @@ struct PublishServer::State {
     connection->id = next_id++;
     connection->target = target;
     connection->client = std::move(client);
-    const control::PeerDecision decision =
-        control::check_peer(connection->client.get(), targets[target].rule.uids);
-    connection->peer = decision.peer;
-    if (!decision.refusal.empty()) {
-      record_connect(*connection, "deny", decision.refusal);
-      return;  // closed here: the peer reads EOF
+    if (targets[target].kind == CrossingKind::link_out) {
+      // From inside the sandbox: what the link allows is the address and port it listens on.
+      sockaddr_storage peer{};
+      socklen_t length = sizeof peer;
+      if (::getpeername(connection->client.get(), reinterpret_cast<sockaddr*>(&peer), &length) ==
+          0) {
+        char text[INET_ADDRSTRLEN] = "?";
+        const auto* v4 = reinterpret_cast<const sockaddr_in*>(&peer);
+        ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
+        connection->client_endpoint = fmt::format("{}:{}", text, ntohs(v4->sin_port));
+      }
+    } else {
+      const control::PeerDecision decision =
+          control::check_peer(connection->client.get(), targets[target].rule.uids);
+      connection->peer = decision.peer;
+      if (!decision.refusal.empty()) {
+        record_connect(*connection, "deny", decision.refusal);
+        return;  // closed here: the peer reads EOF
+      }
     }
     if (connections.size() >= kMaxConnections) {
       record_connect(*connection, "deny",
@@ -137,7 +206,14 @@ struct PublishServer::State {
   void connect_inside(Connection& connection) {
     const PublishTarget& target = targets[connection.target];
     int error = 0;
-    if (target.rule.port != 0) {
+    if (target.kind == CrossingKind::link_out) {
+      connection.upstream.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+      if (!connection.upstream.valid()) return give_up(connection, "socket: " + errno_text(errno));
+      const std::optional<sockaddr_un> address = unix_address(target.rule.unix_path);
+      if (!address) return give_up(connection, "the link's socket path is too long");
+      error = start_connect(connection.upstream.get(), reinterpret_cast<const sockaddr*>(&*address),
+                            sizeof *address);
+    } else if (target.rule.port != 0) {
       Result<UniqueFd> made = maker->tcp_socket();
       if (!made) return give_up(connection, made.error().message);
       connection.upstream = std::move(made).value();
@@ -164,7 +240,7 @@ struct PublishServer::State {
       auto found = connections.find(id);
       if (found == connections.end()) return;
       found->second->timer = 0;
-      give_up(*found->second, "the agent did not accept within 5 s");
+      give_up(*found->second, "no answer within 5 s");
     });
   }
 
@@ -172,6 +248,10 @@ struct PublishServer::State {
     if (connection.timer != 0) loop->cancel_timer(connection.timer);
     connection.timer = 0;
     const PublishTarget& target = targets[connection.target];
+    if (error != 0 && target.kind == CrossingKind::link_out) {
+      return give_up(connection, target.link_to + " is not running or not accepting the link (" +
+                                     errno_text(error) + ")");
+    }
     if (error != 0) {
       const std::string what = target.rule.port != 0
                                    ? fmt::format(
@@ -200,14 +280,18 @@ struct PublishServer::State {
 
   void record_close(const Connection& connection, const egress::RelayTotals& totals) const {
     using namespace std::chrono;
-    audit.record("publish.close",
-                 {{"socket", targets[connection.target].rule.unix_path},
-                  {"connection", connection.id},
-                  {"bytes_in", totals.bytes_up},  // peer -> agent
-                  {"bytes_out", totals.bytes_down},
-                  {"duration_ms",
-                   duration_cast<milliseconds>(steady_clock::now() - connection.started).count()},
-                  {"ended_by", totals.ended_by}});
+    const PublishTarget& target = targets[connection.target];
+    nlohmann::json fields = target.kind == CrossingKind::publish
+                                ? nlohmann::json{{"socket", target.rule.unix_path}}
+                                : link_fields(target);
+    fields["connection"] = connection.id;
+    // publish and link_in: the host peer -> the sandbox; link_out: the sandbox -> the link.
+    fields["bytes_in"] = totals.bytes_up;
+    fields["bytes_out"] = totals.bytes_down;
+    fields["duration_ms"] =
+        duration_cast<milliseconds>(steady_clock::now() - connection.started).count();
+    fields["ended_by"] = totals.ended_by;
+    audit.record(target.kind == CrossingKind::publish ? "publish.close" : "link.close", fields);
   }
 
   void closed(uint64_t id, const egress::RelayTotals& totals) {
@@ -232,24 +316,33 @@ Result<std::unique_ptr<PublishServer>> PublishServer::create(std::vector<Publish
   if (!loop) return loop.error();
   auto state = std::make_unique<State>(std::move(loop).value(), audit);
   bool any_port = false;
-  for (const PublishTarget& target : targets) {
-    Result<HostSocket> socket = HostSocket::listen(target.rule.unix_path, target.rule.mode);
-    if (!socket) return socket.error();  // the ones already bound are removed with `state`
-    state->sockets.push_back(std::move(socket).value());
-    any_port = any_port || target.rule.port != 0;
-  }
-  state->targets = std::move(targets);
+  for (const PublishTarget& target : targets) any_port = any_port || target.rule.port != 0;
   if (any_port) {
     Result<InnerSocketMaker> maker = InnerSocketMaker::start(sandbox_pid, join_user_namespace);
     if (!maker)
       return Error{"cannot reach the sandbox's network for publish: " + maker.error().message};
     state->maker.emplace(std::move(maker).value());
   }
-  for (size_t i = 0; i < state->sockets.size(); ++i) {
+  std::vector<int> listening;  // parallel to targets
+  for (const PublishTarget& target : targets) {
+    if (target.kind == CrossingKind::link_out) {
+      Result<UniqueFd> listener = listen_inside(*state->maker, target);
+      if (!listener) return listener.error();
+      listening.push_back(listener->get());
+      state->inside_sockets.push_back(std::move(listener).value());
+      continue;
+    }
+    Result<HostSocket> socket = HostSocket::listen(target.rule.unix_path, target.rule.mode);
+    if (!socket) return socket.error();  // the ones already bound are removed with `state`
+    listening.push_back(socket->fd());
+    state->sockets.push_back(std::move(socket).value());
+  }
+  state->targets = std::move(targets);
+  for (size_t i = 0; i < listening.size(); ++i) {
     auto listener = std::make_unique<State::Listener>();
     listener->state = state.get();
     listener->target = i;
-    listener->fd = state->sockets[i].fd();
+    listener->fd = listening[i];
     if (Status watched = state->loop->watch(listener->fd, EPOLLIN, listener.get()); !watched) {
       return watched.error();
     }

@@ -224,6 +224,17 @@ class PlanBuilder {
     return ok_status();
   }
 
+  // Links: their names in the sandbox's own /etc/hosts (read-only), so they resolve without
+  // DNS too (a sandbox whose network is deny_all has no DNS stub).
+  void add_link_hosts(const std::vector<LinkHost>& links) {
+    if (links.empty()) return;
+    std::string hosts =
+        "# written by airlock: this sandbox's loopback, and the links of its stack\n"
+        "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+    for (const LinkHost& link : links) hosts += link.address + "\t" + link.name + "\n";
+    plan_.mounts.push_back({MountKind::file, hosts, "/newroot/etc/hosts", "/etc/hosts", false, ""});
+  }
+
   // Allowlist mode: the sandbox's resolver is airlock's DNS stub on its own loopback.
   Status add_egress(const policy::Policy& policy, const CredentialView& credentials) {
     if (policy.network.mode != policy::NetworkMode::allowlist) return ok_status();
@@ -408,10 +419,14 @@ bool is_proxy_variable(const std::string& variable) {
 }
 
 // For programs that honour them; the transparent capture holds for those that do not.
-void add_proxy_variables(std::vector<std::string>& environment) {
+// A link's name is reached directly (its address is on the sandbox's own loopback), never
+// through the proxy, which would refuse it.
+void add_proxy_variables(std::vector<std::string>& environment,
+                         const std::vector<LinkHost>& links) {
   const std::string http = fmt::format("http://127.0.0.1:{}", egress::kHttpProxyPort);
   const std::string socks = fmt::format("socks5h://127.0.0.1:{}", egress::kSocksPort);
-  const std::string no_proxy = "localhost,127.0.0.1,::1";
+  std::string no_proxy = "localhost,127.0.0.1,::1";
+  for (const LinkHost& link : links) no_proxy += "," + link.name;
   for (const char* name : {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy"}) {
     environment.push_back(std::string(name) + "=" + http);
   }
@@ -462,7 +477,7 @@ void add_environment(const RunRequest& request, LaunchPlan& plan) {
   }
   plan.environment.push_back("AIRLOCK_SANDBOX_NAME=" + request.policy.name);
   plan.environment.push_back("AIRLOCK_SANDBOX_ID=" + plan.sandbox_id);
-  if (plan.egress.enabled) add_proxy_variables(plan.environment);
+  if (plan.egress.enabled) add_proxy_variables(plan.environment, request.link_hosts);
 }
 
 }  // namespace
@@ -496,6 +511,7 @@ Result<LaunchPlan> make_launch_plan(const RunRequest& request) {
   if (Status status = builder.add_egress(request.policy, request.credentials); !status)
     return status.error();
   if (Status status = builder.check_published_ports(request.policy); !status) return status.error();
+  builder.add_link_hosts(request.link_hosts);
   builder.add_landlock_rules();
 
   const policy::ProcessPolicy& process = request.policy.process;

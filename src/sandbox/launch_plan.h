@@ -118,11 +118,19 @@ struct CredentialView {
   std::string trust_bundle_path;
 };
 
+// A link of a stack (`airlock up`) as the linking sandbox sees it: a name and the loopback
+// address it resolves to (/etc/hosts, and the DNS stub when there is one).
+struct LinkHost {
+  std::string name;
+  std::string address;
+};
+
 struct RunRequest {
   policy::Policy policy;
   std::optional<std::string> workspace_override;  // --workspace
   std::vector<std::string> argv;
   CredentialView credentials;
+  std::vector<LinkHost> link_hosts;
 };
 
 // Where the sandbox's trust bundle lives inside (the host's system bundle path, replaced).

@@ -207,9 +207,10 @@ class Supervision {
     }
     context.original_mask = original;
     // A session waits too: its pid namespace is read (for `ps`) before the init turns undumpable.
-    // So does a sandbox with published sockets, whose network namespace is joined first.
+    // So does a sandbox with published sockets or links, whose network namespace is joined
+    // first (a link's listener inside is ours before the agent runs).
     context.wait_for_setup = cgroups.has_value() || plan_.egress.enabled || plan_.session ||
-                             !plan_.policy.publish.empty();
+                             !plan_.policy.publish.empty() || !options_.links.empty();
     const std::vector<sandbox::SecretRegion> secrets = secret_regions();
     context.secrets = secrets.data();
     context.secret_count = secrets.size();
@@ -245,7 +246,7 @@ class Supervision {
     }
     // Before any other thread: the socket maker of published ports is forked from here.
     std::unique_ptr<publish::PublishServer> published;
-    if (!plan_.policy.publish.empty()) {
+    if (!plan_.policy.publish.empty() || !options_.links.empty()) {
       Result<std::unique_ptr<publish::PublishServer>> created = start_publish(child);
       if (!created) return abort_child(created.error().message);
       published = std::move(created).value();
@@ -353,6 +354,16 @@ class Supervision {
     summary.supervisor_pid = ::getpid();
     summary.sandbox_pid = child_;
     summary.started_unix_ms = started_unix_ms_;
+    for (const policy::PublishRule& rule : plan_.policy.publish)
+      summary.published.push_back(rule.unix_path);
+    for (const publish::PublishTarget& link : options_.links) {
+      if (link.kind == publish::CrossingKind::link_out) {
+        summary.links["out"].push_back(
+            {{"name", link.link_name}, {"port", link.rule.port}, {"to", link.link_to}});
+      } else {
+        summary.links["in"].push_back({{"from", link.link_from}, {"port", link.rule.port}});
+      }
+    }
     control::ControlHooks hooks;
     hooks.events = events_;
     if (proxy != nullptr) hooks.counters = &proxy->counters();
@@ -374,7 +385,7 @@ class Supervision {
     return kExitSetupFailed;
   }
 
-  // The policy's publish entries, served from here (src/publish/).
+  // The policy's publish entries and the stack's links, served from here (src/publish/).
   Result<std::unique_ptr<publish::PublishServer>> start_publish(pid_t child) {
     std::vector<publish::PublishTarget> targets;
     size_t next_directory = 0;
@@ -387,6 +398,7 @@ class Supervision {
       }
       targets.push_back(std::move(target));
     }
+    targets.insert(targets.end(), options_.links.begin(), options_.links.end());
     Result<std::unique_ptr<publish::PublishServer>> server =
         publish::PublishServer::create(std::move(targets), child, !plan_.started_by_root, audit_);
     if (!server) return server.error();
@@ -418,10 +430,21 @@ class Supervision {
     }
     Result<std::unique_ptr<egress::EgressProxy>> proxy = egress::EgressProxy::create(
         std::move(listeners).value(), plan_.policy.network, audit_, child, options_.credentials,
-        options_.interception, options_.observe);
+        options_.interception, options_.observe, link_names());
     if (!proxy) return proxy.error();
     proxy.value()->start();
     return std::move(proxy).value();
+  }
+
+  // What the DNS stub answers for the names of this sandbox's links.
+  std::map<std::string, egress::IpAddress> link_names() const {
+    std::map<std::string, egress::IpAddress> names;
+    for (const publish::PublishTarget& link : options_.links) {
+      if (link.kind != publish::CrossingKind::link_out) continue;
+      if (std::optional<egress::IpAddress> address = egress::IpAddress::parse(link.link_address))
+        names.emplace(link.link_name, *address);
+    }
+    return names;
   }
 
   int abort_child(const std::string& line) {

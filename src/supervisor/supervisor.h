@@ -4,8 +4,10 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "egress/destination_policy.h"
+#include "publish/publish_server.h"
 #include "sandbox/launch_plan.h"
 
 namespace airlock::credentials {
@@ -35,6 +37,9 @@ struct SupervisorOptions {
   // served from set-up to exit. Null: none.
   control::ControlServer* control = nullptr;
   std::string name;  // what `ps` shows
+  // Links of a stack (`airlock up`), both ends (publish::CrossingKind link_in / link_out):
+  // served with the publish entries, and link_out's names answered by the DNS stub.
+  std::vector<publish::PublishTarget> links;
   // Called once when the sandbox is ready (a session's init waits for requests): `session
   // start` returns to its caller then.
   std::function<void()> on_ready;

@@ -84,7 +84,7 @@ class LaunchPlanTest : public ::testing::Test {
 
   Result<LaunchPlan> plan(const policy::Policy& policy, std::optional<std::string> workspace,
                           std::vector<std::string> argv = {"true"}) {
-    return make_launch_plan(RunRequest{policy, std::move(workspace), std::move(argv), {}});
+    return make_launch_plan(RunRequest{policy, std::move(workspace), std::move(argv), {}, {}});
   }
   Result<LaunchPlan> plan_default() { return plan(default_policy_, workspace_); }
 
@@ -483,7 +483,8 @@ TEST_F(LaunchPlanTest, CredentialsGivePlaceholdersEndpointsAndTheTrustBundle) {
   view.endpoint_ports = {15100};
   view.trust_bundle_path = workspace_ + "/bundle.crt";
   touch(view.trust_bundle_path);
-  Result<LaunchPlan> result = make_launch_plan(RunRequest{policy, workspace_, {"/bin/true"}, view});
+  Result<LaunchPlan> result =
+      make_launch_plan(RunRequest{policy, workspace_, {"/bin/true"}, view, {}});
   ASSERT_TRUE(result) << result.error().message;
   EXPECT_THAT(result->environment, Contains("ANTHROPIC_API_KEY=sk-ant-placeholder"));
   EXPECT_THAT(result->environment,
@@ -501,7 +502,8 @@ TEST_F(LaunchPlanTest, CredentialsGivePlaceholdersEndpointsAndTheTrustBundle) {
   // An allow rule cannot carry an endpoint's port to the host.
   policy::Policy clash =
       load("version: 1\nname: t\nnetwork:\n  mode: allowlist\n  allow: [\"localhost:15100\"]\n");
-  Result<LaunchPlan> refused = make_launch_plan(RunRequest{clash, workspace_, {"/bin/true"}, view});
+  Result<LaunchPlan> refused =
+      make_launch_plan(RunRequest{clash, workspace_, {"/bin/true"}, view, {}});
   ASSERT_FALSE(refused);
   EXPECT_THAT(refused.error().message, HasSubstr("where airlock's own proxy listens"));
 }
@@ -563,6 +565,33 @@ TEST_F(LaunchPlanTest, PublishWithoutPortGetsAPrivateDirectoryInside) {
   EXPECT_EQ(result->publish_directories[0].inside, "/run/agent");
   EXPECT_EQ(result->publish_directories[0].socket_name, "api.sock");
   EXPECT_NE(index_of(*result, MountKind::bind_read_write, "/run/agent"), -1) << dump(*result);
+}
+
+// ---------------------------------------------------------------------------------------------
+// links of a stack (airlock up)
+
+TEST_F(LaunchPlanTest, LinkNamesGoIntoHostsAfterEtcAndBypassTheProxy) {
+  policy::Policy policy =
+      load("version: 1\nname: t\nnetwork:\n  mode: allowlist\n  allow: [example.com:443]\n");
+  Result<LaunchPlan> result =
+      make_launch_plan(RunRequest{policy,
+                                  workspace_,
+                                  {"/bin/true"},
+                                  {},
+                                  {{"vectordb", "127.100.0.1"}, {"signer", "127.100.0.3"}}});
+  ASSERT_TRUE(result) << result.error().message;
+  const long hosts = index_of(*result, MountKind::file, "/etc/hosts");
+  ASSERT_NE(hosts, -1) << dump(*result);
+  EXPECT_LT(index_of(*result, MountKind::bind_read_only, "/etc"), hosts) << dump(*result);
+  const std::string& content = result->mounts[static_cast<size_t>(hosts)].source;
+  EXPECT_THAT(content, HasSubstr("127.0.0.1\tlocalhost\n"));
+  EXPECT_THAT(content, HasSubstr("127.100.0.1\tvectordb\n"));
+  EXPECT_THAT(content, HasSubstr("127.100.0.3\tsigner\n"));
+  EXPECT_THAT(result->environment, Contains("NO_PROXY=localhost,127.0.0.1,::1,vectordb,signer"));
+
+  Result<LaunchPlan> unlinked = plan(policy, workspace_);
+  ASSERT_TRUE(unlinked) << unlinked.error().message;
+  EXPECT_EQ(index_of(*unlinked, MountKind::file, "/etc/hosts"), -1) << dump(*unlinked);
 }
 
 TEST_F(LaunchPlanTest, PublishWithoutPortOutsideRunOrTmpIsRefused) {
