@@ -49,7 +49,14 @@ std::string joined_command(const nlohmann::json& command) {
   std::string text;
   for (const auto& part : command) {
     if (!text.empty()) text += ' ';
-    text += part.get<std::string>();
+    // One row per sandbox: a multi-line script argument is shown on one line.
+    for (char c : part.get<std::string>()) {
+      if (c == '\n') {
+        text += "\\n";
+      } else {
+        text += (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) ? '?' : c;
+      }
+    }
   }
   return text.empty() ? "-" : text;
 }

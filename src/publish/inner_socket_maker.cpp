@@ -7,6 +7,8 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <unistd.h>
 
 #include <array>
@@ -21,7 +23,8 @@ namespace airlock::publish {
 namespace {
 
 constexpr int kChannelInHelper = 3;
-constexpr char kRequest = 's';
+constexpr char kTcpRequest = 's';
+constexpr char kSockDiagRequest = 'd';
 constexpr char kMade = 'k';
 
 // The helper is forked from a process that may have threads: from here to _exit it makes
@@ -56,8 +59,12 @@ constexpr char kMade = 'k';
     char request = 0;
     ssize_t n = ::recv(kChannelInHelper, &request, 1, 0);
     if (n < 0 && errno == EINTR) continue;
-    if (n != 1 || request != kRequest) ::_exit(0);  // the supervisor closed the channel
-    const int made = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (n != 1 || (request != kTcpRequest && request != kSockDiagRequest))
+      ::_exit(0);  // the supervisor closed the channel
+    const int made =
+        request == kTcpRequest
+            ? ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
+            : ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (made < 0) {
       const char what[] = "socket() failed in the sandbox's network namespace";
       ssize_t ignored = ::send(kChannelInHelper, what, sizeof what - 1, MSG_NOSIGNAL);
@@ -110,7 +117,14 @@ InnerSocketMaker::~InnerSocketMaker() {
 }
 
 Result<UniqueFd> InnerSocketMaker::tcp_socket() {
-  const char request = kRequest;
+  return make(kTcpRequest);
+}
+
+Result<UniqueFd> InnerSocketMaker::sock_diag_socket() {
+  return make(kSockDiagRequest);
+}
+
+Result<UniqueFd> InnerSocketMaker::make(char request) {
   if (::send(channel_.get(), &request, 1, MSG_NOSIGNAL) != 1) {
     return Error{"the publish helper is gone: " + errno_text(errno)};
   }

@@ -29,8 +29,12 @@ class InnerSocketMaker {
   // An AF_INET stream socket of the sandbox's namespace, non-blocking and close-on-exec.
   // Not thread-safe: one caller at a time (the publish server's thread).
   Result<UniqueFd> tcp_socket();
+  // A NETLINK_SOCK_DIAG socket of that namespace, to find which process holds a connection
+  // (egress/socket_owner.h).
+  Result<UniqueFd> sock_diag_socket();
 
  private:
+  Result<UniqueFd> make(char request);
   InnerSocketMaker(UniqueFd channel, pid_t helper)
       : channel_(std::move(channel)), helper_(helper) {}
   UniqueFd channel_;

@@ -20,6 +20,7 @@
 #include "control/peer_check.h"
 #include "egress/event_loop.h"
 #include "egress/pipe_pool.h"
+#include "egress/socket_owner.h"
 #include "egress/stream_relay.h"
 
 namespace airlock::publish {
@@ -103,6 +104,7 @@ struct PublishServer::State {
     size_t target = 0;
     std::optional<control::Peer> peer;
     std::string client_endpoint;  // link_out: the sandbox process's side, "127.0.0.1:40112"
+    nlohmann::json process;       // link_out: the process holding it, when found
     UniqueFd client;
     UniqueFd upstream;  // until the relay takes it
     uint64_t timer = 0;
@@ -141,6 +143,9 @@ struct PublishServer::State {
   std::vector<HostSocket> sockets;       // publish, link_in
   std::vector<UniqueFd> inside_sockets;  // link_out
   std::optional<InnerSocketMaker> maker;
+  // link_out: who in the sandbox made a connection (egress/socket_owner.h).
+  UniqueFd sock_diag;
+  std::optional<egress::PidNamespaceId> sandbox_pid_namespace;
   std::vector<std::unique_ptr<Listener>> listeners;
   std::unordered_map<uint64_t, std::unique_ptr<Connection>> connections;
   uint64_t next_id = 1;
@@ -159,6 +164,7 @@ struct PublishServer::State {
       if (target.kind == CrossingKind::link_out) {
         fields["name"] = target.link_name;
         fields["client"] = connection.client_endpoint;
+        fields["process"] = connection.process;
       }
     }
     fields["connection"] = connection.id;
@@ -183,6 +189,7 @@ struct PublishServer::State {
         const auto* v4 = reinterpret_cast<const sockaddr_in*>(&peer);
         ::inet_ntop(AF_INET, &v4->sin_addr, text, sizeof text);
         connection->client_endpoint = fmt::format("{}:{}", text, ntohs(v4->sin_port));
+        connection->process = link_client_process(peer);
       }
     } else {
       const control::PeerDecision decision =
@@ -201,6 +208,17 @@ struct PublishServer::State {
     Connection& raw = *connection;
     connections.emplace(raw.id, std::move(connection));
     connect_inside(raw);
+  }
+
+  nlohmann::json link_client_process(const sockaddr_storage& peer) const {
+    if (!sock_diag.valid() || !sandbox_pid_namespace) return nullptr;
+    std::optional<egress::SocketOwner> owner =
+        egress::find_socket_owner(sock_diag.get(), peer, *sandbox_pid_namespace);
+    if (!owner) return nullptr;
+    return {{"pid", owner->sandbox_pid},
+            {"host_pid", owner->host_pid},
+            {"exe", owner->exe},
+            {"argv", owner->argv}};
   }
 
   void connect_inside(Connection& connection) {
@@ -326,6 +344,12 @@ Result<std::unique_ptr<PublishServer>> PublishServer::create(std::vector<Publish
   std::vector<int> listening;  // parallel to targets
   for (const PublishTarget& target : targets) {
     if (target.kind == CrossingKind::link_out) {
+      if (!state->sock_diag.valid()) {
+        // Naming the process is best effort, as in the egress proxy: a link works without it.
+        if (Result<UniqueFd> diag = state->maker->sock_diag_socket())
+          state->sock_diag = std::move(diag).value();
+        state->sandbox_pid_namespace = egress::pid_namespace_of(sandbox_pid);
+      }
       Result<UniqueFd> listener = listen_inside(*state->maker, target);
       if (!listener) return listener.error();
       listening.push_back(listener->get());

@@ -152,6 +152,7 @@ expect "vectordb: the outside is unreachable" "outside: unreachable" "$probe"
 connects=$(audit_events link.connect)
 expect "link.connect names both sandboxes" "\"from\":\"$STACK\.agent\".*\"to\":\"$STACK\.vectordb\"|\"to\":\"$STACK\.vectordb\".*\"from\":\"$STACK\.agent\"" "$connects"
 expect "link.connect is allowed" "\"decision\":\"allow\"" "$connects"
+expect "link.connect names the process (psql)" "\"exe\":\"[^\"]*/psql\"" "$connects"
 accepts=$(audit_events link.accept)
 expect "link.accept on vectordb's side names both" "\"from\":\"$STACK\.agent\"" "$accepts"
 expect "link.accept checked the peer" "\"peer\":\\{[^}]*\"uid\"" "$accepts"
