@@ -155,6 +155,13 @@ int run_main(int argc, char** argv) {
   mcp_app->add_option("--workspace", mcp.workspace,
                       "Writable directory (default: the current directory)");
 
+  airlock::cli::RevokeArguments revoke;
+  CLI::App* revoke_app = app.add_subcommand(
+      "revoke", "Refuse a credential's placeholder in a running sandbox from now on");
+  revoke_app->add_option("name", revoke.name, "Sandbox name (airlock ps)")->required();
+  revoke_app->add_option("credential", revoke.credential, "Credential name (as in the policy)")
+      ->required();
+
   airlock::cli::StackArguments up;
   CLI::App* up_app = app.add_subcommand(
       "up", "Start a stack's sandboxes, each in its own security domain, wired only by its links");
@@ -187,6 +194,7 @@ int run_main(int argc, char** argv) {
   if (exec_app->parsed()) return airlock::cli::exec_command(exec);
   if (ps_app->parsed()) return airlock::cli::ps_command(ps);
   if (up_app->parsed()) return airlock::cli::up_command(up);
+  if (revoke_app->parsed()) return airlock::cli::revoke_command(revoke);
   if (down_app->parsed()) return airlock::cli::down_command(down);
   if (logs_app->parsed()) return airlock::cli::logs_command(logs);
   if (mcp_app->parsed()) return airlock::cli::mcp_command(mcp);

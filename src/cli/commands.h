@@ -107,6 +107,14 @@ int stop_command(const StopArguments& arguments);
 // The same for one sandbox, returning once its supervisor has torn everything down.
 Status stop_and_wait(const std::string& name, uint64_t grace_ms);
 
+struct RevokeArguments {
+  std::string name;
+  std::string credential;
+};
+// `airlock revoke NAME CREDENTIAL`: the credential's placeholder is refused in that sandbox from
+// now on (audited there as credential.revoke, each later use as credential.expired).
+int revoke_command(const RevokeArguments& arguments);
+
 struct StackArguments {
   std::string file;
   std::optional<std::string> audit_path;  // every sandbox's audit log (one chained file)

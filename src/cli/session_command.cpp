@@ -102,6 +102,18 @@ int stop_command(const StopArguments& arguments) {
   return 0;
 }
 
+int revoke_command(const RevokeArguments& arguments) {
+  Result<nlohmann::json> answer = control::request_once(
+      arguments.name, {{"op", "revoke"}, {"credential", arguments.credential}});
+  if (!answer) {
+    fmt::print(stderr, "airlock: {}\n", answer.error().message);
+    return 1;
+  }
+  fmt::print(stderr, "airlock: {} revoked in {}: its placeholder is refused from now on\n",
+             arguments.credential, arguments.name);
+  return 0;
+}
+
 int exec_command(const ExecArguments& arguments) {
   control::ExecRequest request;
   request.session = arguments.name;

@@ -206,6 +206,7 @@ struct ControlServer::Loop {
     if (op == "logs") return on_logs(connection, request);
     if (op == "exec") return on_exec(connection, request);
     if (op == "signal") return on_signal(connection, request);
+    if (op == "revoke") return on_revoke(connection, request);
     send_line(connection.fd.get(), {{"ok", false}, {"error", "unknown op '" + op + "'"}});
     return true;
   }
@@ -245,6 +246,26 @@ struct ControlServer::Loop {
     }
     if (hooks.usage) answer["usage"] = hooks.usage();
     return answer;
+  }
+
+  // The credential's placeholder is refused from now on; audited whether or not it worked.
+  bool on_revoke(Connection& connection, const nlohmann::json& request) {
+    if (!request.contains("credential") || !request["credential"].is_string()) {
+      return send_line(connection.fd.get(),
+                       {{"ok", false}, {"error", "revoke needs \"credential\": NAME"}});
+    }
+    const std::string name = request["credential"];
+    Status revoked = hooks.revoke_credential
+                         ? hooks.revoke_credential(name)
+                         : Status(Error{"this sandbox has no credentials to revoke"});
+    nlohmann::json fields = {{"credential", name},
+                             {"peer", peer_fields(connection.peer)},
+                             {"decision", revoked ? "allow" : "error"}};
+    if (!revoked) fields["reason"] = revoked.error().message;
+    audit.record("credential.revoke", fields);
+    if (!revoked)
+      return send_line(connection.fd.get(), {{"ok", false}, {"error", revoked.error().message}});
+    return send_line(connection.fd.get(), {{"ok", true}});
   }
 
   bool on_stop(Connection& connection, const nlohmann::json& request) {

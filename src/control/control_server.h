@@ -56,6 +56,8 @@ struct ControlHooks {
   int session_channel = -1;
   std::vector<std::string> session_environment;
   std::string session_directory;
+  // `airlock revoke`: null when the sandbox has no credentials.
+  std::function<Status(const std::string&)> revoke_credential;
 };
 
 class ControlServer {

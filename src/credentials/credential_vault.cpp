@@ -136,6 +136,12 @@ HeadCheck CredentialVault::check_head(egress::HttpRequestHead& head, const std::
     const bool in_query =
         query != std::string::npos && head.target.find(placeholder, query) != std::string::npos;
     if (!in_headers && !in_query) continue;  // only in the path: not a place it is used
+    if (revoked(credential.name)) {
+      check.outcome = HeadCheck::Outcome::expired;
+      check.credential = credential.name;
+      check.reason = "credential " + credential.name + " was revoked (airlock revoke)";
+      return check;
+    }
     if (credential.expires && std::chrono::steady_clock::now() >= *credential.expires) {
       check.outcome = HeadCheck::Outcome::expired;
       check.credential = credential.name;
@@ -161,6 +167,34 @@ HeadCheck CredentialVault::check_head(egress::HttpRequestHead& head, const std::
   }
   if (!to_use.empty()) check.outcome = HeadCheck::Outcome::substituted;
   return check;
+}
+
+Status CredentialVault::revoke(const std::string& name) {
+  const bool header = std::any_of(header_.begin(), header_.end(),
+                                  [&](const HeaderCredential& c) { return c.name == name; });
+  if (!header) {
+    const bool mtls = std::any_of(mtls_.begin(), mtls_.end(),
+                                  [&](const MtlsCredential& c) { return c.name == name; });
+    if (mtls) {
+      return Error{"credential " + name +
+                   " is an mTLS client certificate: it has no placeholder to refuse; stop the "
+                   "sandbox to end its use"};
+    }
+    std::string known;
+    for (const HeaderCredential& credential : header_)
+      known += (known.empty() ? "" : ", ") + credential.name;
+    return Error{"this sandbox has no credential " + name +
+                 (known.empty() ? std::string(" (it has none with a placeholder)")
+                                : " (it has: " + known + ")")};
+  }
+  std::lock_guard<std::mutex> lock(revocations_->mutex);
+  revocations_->names.insert(name);
+  return ok_status();
+}
+
+bool CredentialVault::revoked(const std::string& name) const {
+  std::lock_guard<std::mutex> lock(revocations_->mutex);
+  return revocations_->names.count(name) != 0;
 }
 
 std::vector<StreamRedactor::Pair> CredentialVault::redactions() const {

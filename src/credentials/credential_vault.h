@@ -6,7 +6,10 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -77,7 +80,20 @@ class CredentialVault {
   // Real value -> placeholder, every credential's, for what is relayed back to the sandbox.
   std::vector<StreamRedactor::Pair> redactions() const;
 
+  // `airlock revoke`: from now on the header credential `name`'s placeholder is refused like an
+  // expired one (403, `credential.expired` with the reason). Safe from any thread (the control
+  // server's), unlike everything else here. An Error names what can be revoked instead.
+  Status revoke(const std::string& name);
+
  private:
+  bool revoked(const std::string& name) const;
+
+  // Shared so that the vault stays movable; the mutex guards the names.
+  struct Revocations {
+    std::mutex mutex;
+    std::set<std::string> names;
+  };
+  std::shared_ptr<Revocations> revocations_ = std::make_shared<Revocations>();
   std::vector<HeaderCredential> header_;
   std::vector<MtlsCredential> mtls_;
   std::vector<std::string> skipped_;

@@ -372,6 +372,10 @@ class Supervision {
       const pid_t init = child_;
       hooks.usage = [sandbox, init] { return control::sandbox_usage(sandbox, init); };
     }
+    if (options_.credentials != nullptr) {
+      credentials::CredentialVault* vault = options_.credentials;
+      hooks.revoke_credential = [vault](const std::string& name) { return vault->revoke(name); };
+    }
     if (plan_.session) {
       hooks.session_channel = session_channel;
       hooks.session_environment = plan_.environment;

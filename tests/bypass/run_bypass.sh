@@ -844,6 +844,47 @@ expect_not_out "^\\./|^/(etc|tmp|run)" "a file inside holds a real value"
 if grep -q -- "-real-$RUN-0123" "$audit"; then problem "the audit log holds a real value"; fi
 end
 
+# airlock revoke: a session with the same credentials; KEY works, is revoked from the host, then
+# its placeholder is refused (ONCE, not revoked, still works); a name it does not have is an error.
+revoke_session="revoke-$RUN"
+revoke_audit="$audits/revoke.jsonl"
+SANDBOX_ENV=(KEY="$REAL_KEY" OTHER="$REAL_OTHER" ONCE="$REAL_ONCE" SHORT="$REAL_SHORT")
+(cd "$workspace" && as_user_env timeout 30 "$AIRLOCK" session start --name "$revoke_session" \
+  --audit "$revoke_audit" --policy "$CRED_POLICY" > /dev/null 2>&1 < /dev/null)
+SANDBOX_ENV=()
+revoke_use() { # revoke_use PATH VARIABLE: a request with that credential's placeholder, inside
+  as_user_env timeout 20 "$AIRLOCK" exec "$revoke_session" -- sh -c \
+    "curl -sS -i --max-time 8 --noproxy '*' -H \"x-api-key: \$$2\" https://api.example.test/$1 | head -1" 2>&1
+}
+mark_logs
+out="== before
+$(revoke_use "rv1-$RUN" KEY)
+== revoke
+$(as_user_env "$AIRLOCK" revoke "$revoke_session" KEY 2>&1; echo "exit=$?")
+== after
+$(revoke_use "rv2-$RUN" KEY)
+== other
+$(revoke_use "rv3-$RUN" ONCE)
+== unknown
+$(as_user_env "$AIRLOCK" revoke "$revoke_session" NOPE 2>&1; echo "exit=$?")"
+as_user_env "$AIRLOCK" stop --grace 2s "$revoke_session" > /dev/null 2>&1
+audit=$revoke_audit
+begin "15 airlock revoke: the placeholder is refused from that moment; the revocation is audited"
+expect_section before "^HTTP/1.1 200" "the credential did not work before the revocation"
+expect_section revoke "KEY revoked in $revoke_session" "revoke did not confirm"
+expect_section revoke "^exit=0$" "revoke failed"
+expect_section after "^HTTP/1.1 403" "the revoked placeholder was not refused"
+expect_not_log origin "rv2-$RUN" "the revoked use reached the origin"
+expect_section other "^HTTP/1.1 200" "another credential stopped working"
+expect_section unknown "no credential NOPE \\(it has: KEY, OTHER, ONCE, SHORT\\)" "an unknown name is not named"
+expect_section unknown "^exit=1$" "an unknown name did not fail"
+expect_audit event=credential.revoke credential=KEY decision=allow
+expect_audit event=credential.revoke credential=NOPE decision=error
+expect_audit event=credential.expired credential=KEY 'reason~revoked'
+expect_audit event=credential.use credential=KEY path=/rv1-$RUN
+expect_audit --none event=credential.use credential=KEY path=/rv2-$RUN
+end
+
 # ---- 16. mTLS: the client key stays outside, the server is verified --------------------------------
 # A KMS stand-in on the host's loopback that insists on a client certificate (s_server -Verify 1),
 # with a CA of its own; the sandbox reaches it as localhost:5436 in plain TCP and in TLS.
