@@ -356,14 +356,7 @@ class Supervision {
     summary.started_unix_ms = started_unix_ms_;
     for (const policy::PublishRule& rule : plan_.policy.publish)
       summary.published.push_back(rule.unix_path);
-    for (const publish::PublishTarget& link : options_.links) {
-      if (link.kind == publish::CrossingKind::link_out) {
-        summary.links["out"].push_back(
-            {{"name", link.link_name}, {"port", link.rule.port}, {"to", link.link_to}});
-      } else {
-        summary.links["in"].push_back({{"from", link.link_from}, {"port", link.rule.port}});
-      }
-    }
+    summary.links = links_summary();
     control::ControlHooks hooks;
     hooks.events = events_;
     if (proxy != nullptr) hooks.counters = &proxy->counters();
@@ -438,6 +431,20 @@ class Supervision {
     if (!proxy) return proxy.error();
     proxy.value()->start();
     return std::move(proxy).value();
+  }
+
+  // {"out": [{name, port, to}], "in": [{from, port}]}: for `ps` and sandbox.start.
+  nlohmann::json links_summary() const {
+    nlohmann::json links = nlohmann::json::object();
+    for (const publish::PublishTarget& link : options_.links) {
+      if (link.kind == publish::CrossingKind::link_out) {
+        links["out"].push_back(
+            {{"name", link.link_name}, {"port", link.rule.port}, {"to", link.link_to}});
+      } else {
+        links["in"].push_back({{"from", link.link_from}, {"port", link.rule.port}});
+      }
+    }
+    return links;
   }
 
   // What the DNS stub answers for the names of this sandbox's links.
@@ -620,6 +627,7 @@ class Supervision {
                            {"kind", plan_.session ? "session" : "run"},
                            {"socket", options_.control->path()}};
     }
+    if (!options_.links.empty()) fields["links"] = links_summary();
     audit_.record("sandbox.start", fields);
   }
 

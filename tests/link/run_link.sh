@@ -159,6 +159,7 @@ expect "link.accept checked the peer" "\"peer\":\\{[^}]*\"uid\"" "$accepts"
 closes=$(audit_events link.close)
 expect "link.close counts the bytes" "\"bytes_in\":[1-9]" "$closes"
 expect "the DNS answer is audited as a link" "\"link\":true" "$(audit_events egress.decision)"
+expect "sandbox.start lists agent's link" "\"links\":\\{\"out\":\\[\\{\"name\":\"vectordb\",\"port\":5432,\"to\":\"$STACK\\.vectordb\"" "$(audit_events sandbox.start)"
 socket_path="$control_dir/$STACK.vectordb.link-from.$STACK.agent.5432"
 mode=$(stat -c %a "$socket_path" 2> /dev/null)
 [ "$mode" = 600 ] && pass "the link's host socket is 0600" || fail "link socket mode: '$mode' ($socket_path)"
