@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/result.h"
 #include "egress/destination_policy.h"
 #include "policy/policy.h"
 #include "publish/publish_server.h"
@@ -97,6 +98,10 @@ int session_start_command(RunArguments arguments);
 
 // "10s", "500ms", "2m", "1h" or plain seconds ("5"); nullopt when it is none of those.
 std::optional<uint64_t> parse_duration_ms(const std::string& text);
+// A duration option (--grace, --wait) in milliseconds, `fallback` when it was not given; the
+// Error is the line to print ("--grace '5x' is not a duration: write e.g. 10s, 500ms, 2m").
+Result<uint64_t> duration_option(const std::optional<std::string>& text, const std::string& option,
+                                 uint64_t fallback);
 
 struct StopArguments {
   std::string name;

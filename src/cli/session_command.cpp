@@ -27,6 +27,16 @@ std::optional<uint64_t> parse_duration_ms(const std::string& text) {
   return std::nullopt;
 }
 
+Result<uint64_t> duration_option(const std::optional<std::string>& text, const std::string& option,
+                                 uint64_t fallback) {
+  if (!text) return fallback;
+  std::optional<uint64_t> parsed = parse_duration_ms(*text);
+  if (!parsed) {
+    return Error{option + " '" + *text + "' is not a duration: write e.g. 10s, 500ms, 2m"};
+  }
+  return *parsed;
+}
+
 namespace {
 
 std::string human_duration(int64_t ms) {
@@ -85,17 +95,12 @@ Status stop_and_wait(const std::string& name, uint64_t grace_ms) {
 }
 
 int stop_command(const StopArguments& arguments) {
-  uint64_t grace_ms = uint64_t{10} * 1000;
-  if (arguments.grace) {
-    std::optional<uint64_t> parsed = parse_duration_ms(*arguments.grace);
-    if (!parsed) {
-      fmt::print(stderr, "airlock: --grace '{}' is not a duration: write e.g. 10s, 500ms, 2m\n",
-                 *arguments.grace);
-      return supervisor::kExitBadInput;
-    }
-    grace_ms = *parsed;
+  Result<uint64_t> grace_ms = duration_option(arguments.grace, "--grace", uint64_t{10} * 1000);
+  if (!grace_ms) {
+    fmt::print(stderr, "airlock: {}\n", grace_ms.error().message);
+    return supervisor::kExitBadInput;
   }
-  if (Status stopped = stop_and_wait(arguments.name, grace_ms); !stopped) {
+  if (Status stopped = stop_and_wait(arguments.name, *grace_ms); !stopped) {
     fmt::print(stderr, "airlock: {}\n", stopped.error().message);
     return 1;
   }

@@ -144,15 +144,10 @@ int up_command(const StackArguments& arguments) {
     return supervisor::kExitBadInput;
   }
   const stack::Stack& stack = *loaded;
-  uint64_t wait_ms = kDefaultWaitMs;
-  if (arguments.wait) {
-    std::optional<uint64_t> parsed = parse_duration_ms(*arguments.wait);
-    if (!parsed) {
-      fmt::print(stderr, "airlock: --wait '{}' is not a duration: write e.g. 60s, 2m\n",
-                 *arguments.wait);
-      return supervisor::kExitBadInput;
-    }
-    wait_ms = *parsed;
+  Result<uint64_t> wait_ms = duration_option(arguments.wait, "--wait", kDefaultWaitMs);
+  if (!wait_ms) {
+    fmt::print(stderr, "airlock: {}\n", wait_ms.error().message);
+    return supervisor::kExitBadInput;
   }
   Result<std::string> directory = control::ensure_control_directory();
   if (!directory) {
@@ -208,7 +203,7 @@ int up_command(const StackArguments& arguments) {
     started.push_back(name);
     const std::vector<uint16_t>& ports = wiring[sandbox.name].linked_ports;
     if (ports.empty()) continue;
-    if (Status listening = wait_until_listening(name, ports, wait_ms); !listening) {
+    if (Status listening = wait_until_listening(name, ports, *wait_ms); !listening) {
       fmt::print(stderr, "airlock: up: {}; its output, {}:\n{}", listening.error().message,
                  *run.output_path, output_tail(*run.output_path, 12));
       undo();
@@ -228,22 +223,17 @@ int down_command(const StackArguments& arguments) {
     fmt::print(stderr, "{}\n", loaded.error().message);
     return supervisor::kExitBadInput;
   }
-  uint64_t grace_ms = kDefaultGraceMs;
-  if (arguments.grace) {
-    std::optional<uint64_t> parsed = parse_duration_ms(*arguments.grace);
-    if (!parsed) {
-      fmt::print(stderr, "airlock: --grace '{}' is not a duration: write e.g. 10s, 500ms, 2m\n",
-                 *arguments.grace);
-      return supervisor::kExitBadInput;
-    }
-    grace_ms = *parsed;
+  Result<uint64_t> grace_ms = duration_option(arguments.grace, "--grace", kDefaultGraceMs);
+  if (!grace_ms) {
+    fmt::print(stderr, "airlock: {}\n", grace_ms.error().message);
+    return supervisor::kExitBadInput;
   }
   int status = 0;
   // Linkers first: what they link to stays up until nothing uses it.
   for (auto it = loaded->sandboxes.rbegin(); it != loaded->sandboxes.rend(); ++it) {
     const std::string name = loaded->control_name(it->name);
     if (!control::connect_to_sandbox(name)) continue;  // not running
-    if (Status stopped = stop_and_wait(name, grace_ms); !stopped) {
+    if (Status stopped = stop_and_wait(name, *grace_ms); !stopped) {
       fmt::print(stderr, "airlock: {}\n", stopped.error().message);
       status = 1;
       continue;

@@ -1,14 +1,14 @@
 #include "publish/inner_socket_maker.h"
 
 #include <fcntl.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
-#include <linux/netlink.h>
-#include <linux/sock_diag.h>
 #include <unistd.h>
 
 #include <array>
@@ -61,10 +61,9 @@ constexpr char kMade = 'k';
     if (n < 0 && errno == EINTR) continue;
     if (n != 1 || (request != kTcpRequest && request != kSockDiagRequest))
       ::_exit(0);  // the supervisor closed the channel
-    const int made =
-        request == kTcpRequest
-            ? ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
-            : ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+    const int made = request == kTcpRequest
+                         ? ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)
+                         : ::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
     if (made < 0) {
       const char what[] = "socket() failed in the sandbox's network namespace";
       ssize_t ignored = ::send(kChannelInHelper, what, sizeof what - 1, MSG_NOSIGNAL);

@@ -7,8 +7,7 @@
 set -u
 AIRLOCK_SOURCE=${1:?usage: run_audit_chain.sh AIRLOCK_BINARY [root|nobody]}
 MODE=${2:-root}
-passed=0
-failed=0
+. "$(dirname "$0")/../lib/checks.sh"  # pass, fail, expect, reject, as_user
 scratch=$(mktemp -d /tmp/airlock-audit-chain.XXXXXX)
 chmod 0755 "$scratch"
 trap 'rm -rf "$scratch"' EXIT
@@ -17,25 +16,11 @@ AIRLOCK="$scratch/airlock"
 logs="$scratch/logs"  # the user running airlock owns it: the audit file is created there
 mkdir -p "$logs" "$scratch/home" "$scratch/workspace"
 
-as_user() {
-  if [ "$MODE" = nobody ]; then
-    setpriv --reuid=65534 --regid=65534 --clear-groups -- env HOME="$scratch/home" "$@"
-  else
-    env HOME="$scratch/home" "$@"
-  fi
-}
 if [ "$MODE" = nobody ]; then
   [ "$(id -u)" = 0 ] || { echo "nobody mode needs root to switch users"; exit 1; }
   chown 65534:65534 "$logs" "$scratch/home" "$scratch/workspace"
 fi
 
-pass() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL $1"
-  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/     | /' | head -20
-  return 0
-}
 # verify NAME EXPECTED_EXIT PATTERN FILE: `airlock audit verify FILE` as the user; the output must
 # match the extended regex PATTERN.
 verify() {

@@ -14,8 +14,7 @@ MODE=${2:-root}
 [ "$(id -u)" = 0 ] || { echo "the link tests need root (setpriv)"; exit 1; }
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -n 1)
 [ -x "$PG_BIN/postgres" ] || { echo "PostgreSQL is not installed (scripts/install-deps.sh --test)"; exit 1; }
-passed=0
-failed=0
+. "$(dirname "$0")/../lib/checks.sh"  # pass, fail, expect, reject, as_user
 scratch=$(mktemp -d /tmp/airlock-link.XXXXXX)
 chmod 0755 "$scratch"
 install -m 0755 "$AIRLOCK_SOURCE" "$scratch/airlock"
@@ -23,6 +22,7 @@ AIRLOCK="$scratch/airlock"
 stack_dir="$scratch/stack"
 mkdir -p "$stack_dir" "$scratch/home"
 STACK="link$$"
+AS_USER_ENV=(PATH="$PG_BIN:$PATH")
 audit="$scratch/home/audit.jsonl"
 if [ "$MODE" = nobody ]; then
   chown 65534:65534 "$stack_dir" "$scratch/home"
@@ -31,14 +31,6 @@ else
   control_dir=/run/airlock
 fi
 
-as_user() {
-  if [ "$MODE" = nobody ]; then
-    setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-      env -u XDG_RUNTIME_DIR HOME="$scratch/home" PATH="$PG_BIN:$PATH" "$@"
-  else
-    env -u XDG_RUNTIME_DIR HOME="$scratch/home" PATH="$PG_BIN:$PATH" "$@"
-  fi
-}
 cleanup() {
   for stack in "$stack_dir"/*.yaml; do
     as_user "$AIRLOCK" down --grace 1s -f "$stack" > /dev/null 2>&1
@@ -47,18 +39,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-pass() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL $1"
-  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/     | /' | head -20
-  return 0
-}
-expect() { # expect NAME PATTERN TEXT: TEXT matches the extended regex PATTERN
-  if printf '%s\n' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1: no /$2/" "$3"; fi
-}
-reject() { # reject NAME PATTERN TEXT: TEXT does not match
-  if printf '%s\n' "$3" | grep -Eq -- "$2"; then fail "$1: /$2/ matched" "$3"; else pass "$1"; fi
+# up_fails NAME EXIT [UP OPTIONS] -f FILE: `airlock up` must exit with EXIT; sets $output.
+up_fails() {
+  local name=$1 expected=$2
+  shift 2
+  output=$(cd "$stack_dir" && as_user "$AIRLOCK" up "$@" 2>&1)
+  local status=$?
+  if [ $status -eq "$expected" ]; then pass "$name"; else fail "$name: exit $status" "$output"; fi
 }
 audit_events() { grep -F "\"event\":\"$1\"" "$audit" 2> /dev/null; }
 running() { as_user "$AIRLOCK" ps 2> /dev/null | awk 'NR > 1 { print $1 }'; }
@@ -166,9 +153,7 @@ mode=$(stat -c %a "$socket_path" 2> /dev/null)
 new_listeners=$(comm -13 <(printf '%s\n' "$listeners_before") <(host_listeners))
 [ -z "$new_listeners" ] && pass "no new TCP listener on the host" || fail "new host listeners" "$new_listeners"
 
-output=$(cd "$stack_dir" && as_user "$AIRLOCK" up -f stack.yaml 2>&1)
-status=$?
-[ $status -eq 1 ] && pass "a second up is refused" || fail "second up exits $status" "$output"
+up_fails "a second up is refused" 1 -f stack.yaml
 expect "a second up says why" "is running already: airlock down -f stack.yaml first" "$output"
 
 as_user "$AIRLOCK" stop --grace 2s "$STACK.vectordb" > /dev/null 2>&1
@@ -192,9 +177,7 @@ sandboxes:
     policy: agent.yaml
     links: [vectordb:5432]
 EOF_
-output=$(cd "$stack_dir" && as_user "$AIRLOCK" up -f missing.yaml 2>&1)
-status=$?
-[ $status -eq 2 ] && pass "a link to a missing sandbox exits 2" || fail "missing target exits $status" "$output"
+up_fails "a link to a missing sandbox exits 2" 2 -f missing.yaml
 expect "it says where" "^missing\.yaml:6:13: link to 'vectordb', which is not a sandbox of this stack$" "$output"
 write cycle.yaml << EOF_
 version: 1
@@ -207,9 +190,7 @@ sandboxes:
     policy: closed.yaml
     links: [a:80]
 EOF_
-output=$(cd "$stack_dir" && as_user "$AIRLOCK" up -f cycle.yaml 2>&1)
-status=$?
-[ $status -eq 2 ] && pass "a cycle exits 2" || fail "cycle exits $status" "$output"
+up_fails "a cycle exits 2" 2 -f cycle.yaml
 expect "it names the cycle" "^cycle\.yaml:9:13: links form a cycle: a -> b -> a" "$output"
 reject "nothing of them runs" "^${STACK}[mc]\." "$(running)"
 
@@ -225,9 +206,7 @@ sandboxes:
     policy: closed.yaml
     command: [sleep, "60"]
 EOF_
-output=$(cd "$stack_dir" && as_user "$AIRLOCK" up --wait 2s -f deaf.yaml 2>&1)
-status=$?
-[ $status -eq 1 ] && pass "a target that never listens fails up" || fail "deaf up exits $status" "$output"
+up_fails "a target that never listens fails up" 1 --wait 2s -f deaf.yaml
 expect "it says which port" "${STACK}d\.server does not listen on 127\.0\.0\.1:7000 after 2000 ms" "$output"
 reject "nothing is left half-up" "^${STACK}d\." "$(running)"
 

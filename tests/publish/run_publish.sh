@@ -10,8 +10,7 @@ set -u
 AIRLOCK_SOURCE=${1:?usage: run_publish.sh AIRLOCK_BINARY [root|nobody]}
 MODE=${2:-root}
 [ "$(id -u)" = 0 ] || { echo "the publish tests need root (setpriv, other uids)"; exit 1; }
-passed=0
-failed=0
+. "$(dirname "$0")/../lib/checks.sh"  # pass, fail, expect, reject, as_user
 scratch=$(mktemp -d /tmp/airlock-publish.XXXXXX)
 chmod 0755 "$scratch"
 install -m 0755 "$AIRLOCK_SOURCE" "$scratch/airlock"
@@ -35,14 +34,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-as_user() {
-  if [ "$MODE" = nobody ]; then
-    setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-      env -u XDG_RUNTIME_DIR HOME="$scratch/home" "$@"
-  else
-    env -u XDG_RUNTIME_DIR HOME="$scratch/home" "$@"
-  fi
-}
 as_uid() { # as_uid UID COMMAND...: another local user
   local uid=$1
   shift
@@ -57,16 +48,6 @@ else
   control_dir=/run/airlock
 fi
 
-pass() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL $1"
-  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/     | /' | head -20
-  return 0
-}
-expect() { # expect NAME PATTERN TEXT: TEXT matches the extended regex PATTERN
-  if printf '%s\n' "$3" | grep -Eq -- "$2"; then pass "$1"; else fail "$1: no /$2/" "$3"; fi
-}
 audit_events() { # audit_events EVENT: the audit lines of that event
   grep -F "\"event\":\"$1\"" "$audit" 2> /dev/null
 }

@@ -7,8 +7,7 @@
 set -u
 AIRLOCK_SOURCE=${1:?usage: run_session.sh AIRLOCK_BINARY [root|nobody]}
 MODE=${2:-root}
-passed=0
-failed=0
+. "$(dirname "$0")/../lib/checks.sh"  # pass, fail, expect, reject, as_user
 scratch=$(mktemp -d /tmp/airlock-session.XXXXXX)
 chmod 0755 "$scratch"
 install -m 0755 "$AIRLOCK_SOURCE" "$scratch/airlock"
@@ -24,14 +23,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-as_user() {
-  if [ "$MODE" = nobody ]; then
-    setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-      env -u XDG_RUNTIME_DIR HOME="$scratch/home" "$@"
-  else
-    env -u XDG_RUNTIME_DIR HOME="$scratch/home" "$@"
-  fi
-}
 if [ "$MODE" = nobody ]; then
   [ "$(id -u)" = 0 ] || { echo "nobody mode needs root to switch users"; exit 1; }
   chown 65534:65534 "$workspace" "$scratch/home"
@@ -41,13 +32,6 @@ else
 fi
 socket_dir=$([ "$MODE" = nobody ] && echo /tmp/airlock-65534 || echo /run/airlock)
 
-pass() { passed=$((passed + 1)); echo "ok   $1"; }
-fail() {
-  failed=$((failed + 1))
-  echo "FAIL $1"
-  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/     | /' | head -20
-  return 0
-}
 # check NAME EXPECTED_EXIT PATTERN COMMAND...: COMMAND (as the user, in the workspace) must exit
 # with EXPECTED_EXIT and its stdout+stderr match the extended regex PATTERN.
 check() {
