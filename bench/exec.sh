@@ -3,7 +3,9 @@
 # session that is already up, beside `airlock run -- /bin/true` (a sandbox built per command),
 # bubblewrap and bare /bin/true. BENCH_ROUNDS hyperfine runs, each with every row in a rotated
 # order, samples pooled over the rounds (as bench/startup.sh does), so a change in the machine's
-# load weighs on every row alike. Target (issue 11): exec's median <= 0.3x bwrap's.
+# load weighs on every row alike. Target (issue 11): exec's median <= 0.3x bwrap's. A last row
+# times the same request from a process that speaks the control socket itself (no client
+# process per command), as an orchestrator can (docs/control.md).
 #
 #   bench/exec.sh [path/to/airlock]  (default: <repo>/build/airlock)
 #
@@ -65,6 +67,21 @@ median_ms() {  # NAME -> the median in ms over every round's samples
 declare -A median
 for name in "${names[@]}"; do median[$name]=$(median_ms "$name"); done
 
+# An orchestrator that speaks the control socket itself starts no client process per command:
+# the same request, timed from a process that stays (bench/exec_protocol.py).
+if [[ $(id -u) == 0 ]]; then
+  control_dir=/run/airlock
+elif [[ -n "${XDG_RUNTIME_DIR:-}" ]]; then
+  control_dir="$XDG_RUNTIME_DIR/airlock"
+elif [[ -d "/run/user/$(id -u)" ]]; then
+  control_dir="/run/user/$(id -u)/airlock"
+else
+  control_dir="/tmp/airlock-$(id -u)"
+fi
+median["exec over the control socket"]=$(python3 "$root/bench/exec_protocol.py" \
+  "$control_dir/$session.sock" "$runs")
+names+=("exec over the control socket")
+
 echo "| command | median (ms) | vs bwrap |"
 echo "|---|---:|---:|"
 for name in "${names[@]}"; do
@@ -74,3 +91,5 @@ done
 echo
 awk -v e="${median[airlock exec]}" -v b="${median[bwrap]}" \
   'BEGIN { printf "airlock exec / bwrap median ratio: %.2f (target <= 0.30)\n", e / b }'
+awk -v e="${median[exec over the control socket]}" -v b="${median[bwrap]}" \
+  'BEGIN { printf "control-socket exec / bwrap median ratio: %.2f\n", e / b }'
