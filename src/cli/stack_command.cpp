@@ -22,8 +22,8 @@
 namespace airlock::cli {
 namespace {
 
-constexpr uint64_t kDefaultWaitMs = 60 * 1000;
-constexpr uint64_t kDefaultGraceMs = 10 * 1000;
+constexpr uint64_t kDefaultWaitMs = uint64_t{60} * 1000;
+constexpr uint64_t kDefaultGraceMs = uint64_t{10} * 1000;
 
 // Where a linked sandbox's name leads inside its linkers: 127.100.0.N, N its place in the
 // stack's start order (the same address in every linker; nothing else uses 127.100.0.0/16).

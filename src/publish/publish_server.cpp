@@ -104,7 +104,7 @@ struct PublishServer::State {
     size_t target = 0;
     std::optional<control::Peer> peer;
     std::string client_endpoint;  // link_out: the sandbox process's side, "127.0.0.1:40112"
-    nlohmann::json process;       // link_out: the process holding it, when found
+    std::optional<egress::SocketOwner> process;  // link_out: the process holding it, if found
     UniqueFd client;
     UniqueFd upstream;  // until the relay takes it
     uint64_t timer = 0;
@@ -164,7 +164,13 @@ struct PublishServer::State {
       if (target.kind == CrossingKind::link_out) {
         fields["name"] = target.link_name;
         fields["client"] = connection.client_endpoint;
-        fields["process"] = connection.process;
+        fields["process"] = nullptr;
+        if (const std::optional<egress::SocketOwner>& owner = connection.process) {
+          fields["process"] = {{"pid", owner->sandbox_pid},
+                               {"host_pid", owner->host_pid},
+                               {"exe", owner->exe},
+                               {"argv", owner->argv}};
+        }
       }
     }
     fields["connection"] = connection.id;
@@ -210,15 +216,9 @@ struct PublishServer::State {
     connect_inside(raw);
   }
 
-  nlohmann::json link_client_process(const sockaddr_storage& peer) const {
-    if (!sock_diag.valid() || !sandbox_pid_namespace) return nullptr;
-    std::optional<egress::SocketOwner> owner =
-        egress::find_socket_owner(sock_diag.get(), peer, *sandbox_pid_namespace);
-    if (!owner) return nullptr;
-    return {{"pid", owner->sandbox_pid},
-            {"host_pid", owner->host_pid},
-            {"exe", owner->exe},
-            {"argv", owner->argv}};
+  std::optional<egress::SocketOwner> link_client_process(const sockaddr_storage& peer) const {
+    if (!sock_diag.valid() || !sandbox_pid_namespace) return std::nullopt;
+    return egress::find_socket_owner(sock_diag.get(), peer, *sandbox_pid_namespace);
   }
 
   void connect_inside(Connection& connection) {
@@ -323,7 +323,12 @@ struct PublishServer::State {
 PublishServer::PublishServer(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
 PublishServer::~PublishServer() {
-  stop();
+  // What can throw in stop() is building a close event, after the thread has been joined: the
+  // event is lost, and state_'s destructor still removes the sockets and reaps the helper.
+  try {
+    stop();
+  } catch (const std::exception&) {
+  }
 }
 
 Result<std::unique_ptr<PublishServer>> PublishServer::create(std::vector<PublishTarget> targets,
