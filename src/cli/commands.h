@@ -11,7 +11,6 @@
 #include "egress/destination_policy.h"
 #include "policy/policy.h"
 #include "publish/publish_server.h"
-#include "sandbox/launch_plan.h"
 
 namespace airlock::cli {
 
@@ -33,7 +32,6 @@ struct RunArguments {
   bool detached = false;
   std::optional<std::string> output_path;
   std::vector<publish::PublishTarget> links;
-  std::vector<sandbox::LinkHost> link_hosts;
 };
 
 int run_command(const RunArguments& arguments);

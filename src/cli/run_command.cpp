@@ -151,8 +151,9 @@ int run_policy(policy::Policy policy, const RunArguments& arguments, egress::Obs
     fmt::print(stderr, "airlock: {}\n", credentials.error().message);
     return supervisor::kExitBadInput;
   }
-  Result<sandbox::LaunchPlan> plan = sandbox::make_launch_plan(sandbox::RunRequest{
-      policy, arguments.workspace, arguments.command, credentials->view, arguments.link_hosts});
+  Result<sandbox::LaunchPlan> plan = sandbox::make_launch_plan(
+      sandbox::RunRequest{policy, arguments.workspace, arguments.command, credentials->view,
+                          publish::link_hosts(arguments.links)});
   if (!plan) {
     fmt::print(stderr, "airlock: {}\n", plan.error().message);
     return supervisor::kExitBadInput;

@@ -55,8 +55,7 @@ std::string output_tail(const std::string& path, size_t lines) {
 
 struct SandboxWiring {
   std::vector<publish::PublishTarget> links;  // both ends
-  std::vector<sandbox::LinkHost> hosts;
-  std::vector<uint16_t> linked_ports;  // ports others link to: up waits for them
+  std::vector<uint16_t> linked_ports;         // ports others link to: up waits for them
 };
 
 std::map<std::string, SandboxWiring> wire(const stack::Stack& stack, const std::string& directory) {
@@ -84,10 +83,6 @@ std::map<std::string, SandboxWiring> wire(const stack::Stack& stack, const std::
       SandboxWiring& to = wiring[link.target];
       to.links.push_back(in);
       to.linked_ports.push_back(link.port);
-      const bool known =
-          std::any_of(from.hosts.begin(), from.hosts.end(),
-                      [&](const sandbox::LinkHost& host) { return host.name == link.target; });
-      if (!known) from.hosts.push_back({link.target, address});
     }
   }
   return wiring;
@@ -186,7 +181,6 @@ int up_command(const StackArguments& arguments) {
     run.detached = true;
     run.output_path = output_path(*directory, name);
     run.links = wiring[sandbox.name].links;
-    run.link_hosts = wiring[sandbox.name].hosts;
     if (sandbox.command.empty()) {
       run.session = true;
       run.command = {"airlock-session"};  // what the launch plan wants; a session runs nothing

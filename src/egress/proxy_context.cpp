@@ -15,15 +15,19 @@ std::string endpoint_text(const sockaddr_storage& address) {
                      : fmt::format("[{}]:{}", ip->to_string(), port_of(address));
 }
 
+nlohmann::json owner_json(const SocketOwner& owner) {
+  return {{"pid", owner.sandbox_pid},
+          {"host_pid", owner.host_pid},
+          {"exe", owner.exe},
+          {"argv", owner.argv}};
+}
+
 nlohmann::json client_process(const ProxyContext& context, const sockaddr_storage& client) {
   if (context.sock_diag_fd < 0 || !context.sandbox_pid_namespace) return nullptr;
   std::optional<SocketOwner> owner =
       find_socket_owner(context.sock_diag_fd, client, *context.sandbox_pid_namespace);
   if (!owner) return nullptr;
-  nlohmann::json process = {{"pid", owner->sandbox_pid},
-                            {"host_pid", owner->host_pid},
-                            {"exe", owner->exe},
-                            {"argv", owner->argv}};
+  nlohmann::json process = owner_json(*owner);
   // observe learns which program needed a destination: `git-remote-https` alone says less than
   // its parent `git clone`. Only there: the walk costs a few /proc reads per event.
   if (context.policy.observe() != ObserveMode::off) {

@@ -59,7 +59,9 @@ struct ProxyContext {
 
 // "127.0.0.1:5432", "[::1]:53".
 std::string endpoint_text(const sockaddr_storage& address);
-// {"pid", "host_pid", "exe", "argv"} of the sandbox process holding the client socket, or
+// {"pid", "host_pid", "exe", "argv"}: how audit events name a process inside the sandbox.
+nlohmann::json owner_json(const SocketOwner& owner);
+// owner_json() of the sandbox process holding the client socket, or
 // null when it cannot be found (it may already have closed the socket). Under observe also
 // "parents": [{"pid", "exe", "argv"}, ...] up to the sandbox's init (excluded), nearest first.
 nlohmann::json client_process(const ProxyContext& context, const sockaddr_storage& client);

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
@@ -20,6 +21,7 @@
 #include "control/peer_check.h"
 #include "egress/event_loop.h"
 #include "egress/pipe_pool.h"
+#include "egress/proxy_context.h"
 #include "egress/socket_owner.h"
 #include "egress/stream_relay.h"
 
@@ -35,7 +37,6 @@ constexpr auto kConnectTimeout = std::chrono::seconds(5);
 constexpr auto kIdleTimeout = std::chrono::hours(24);
 
 std::string destination_of(const PublishTarget& target) {
-  if (target.kind == CrossingKind::link_out) return "unix:" + target.rule.unix_path;
   return target.rule.port != 0 ? fmt::format("127.0.0.1:{}", target.rule.port)
                                : "unix:" + target.rule.unix_path;
 }
@@ -94,6 +95,18 @@ int start_connect(int fd, const sockaddr* address, socklen_t length) {
 std::string link_socket_path(const std::string& control_directory, const std::string& to,
                              const std::string& from, uint16_t port) {
   return fmt::format("{}/{}.link-from.{}.{}", control_directory, to, from, port);
+}
+
+std::vector<sandbox::LinkHost> link_hosts(const std::vector<PublishTarget>& links) {
+  std::vector<sandbox::LinkHost> hosts;
+  for (const PublishTarget& link : links) {
+    if (link.kind != CrossingKind::link_out) continue;
+    const bool known = std::any_of(hosts.begin(), hosts.end(), [&](const sandbox::LinkHost& host) {
+      return host.name == link.link_name;
+    });
+    if (!known) hosts.push_back({link.link_name, link.link_address});
+  }
+  return hosts;
 }
 
 struct PublishServer::State {
@@ -164,13 +177,8 @@ struct PublishServer::State {
       if (target.kind == CrossingKind::link_out) {
         fields["name"] = target.link_name;
         fields["client"] = connection.client_endpoint;
-        fields["process"] = nullptr;
-        if (const std::optional<egress::SocketOwner>& owner = connection.process) {
-          fields["process"] = {{"pid", owner->sandbox_pid},
-                               {"host_pid", owner->host_pid},
-                               {"exe", owner->exe},
-                               {"argv", owner->argv}};
-        }
+        fields["process"] =
+            connection.process ? egress::owner_json(*connection.process) : nlohmann::json(nullptr);
       }
     }
     fields["connection"] = connection.id;

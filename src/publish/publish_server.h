@@ -28,6 +28,7 @@
 #include "policy/policy.h"
 #include "publish/host_socket.h"
 #include "publish/inner_socket_maker.h"
+#include "sandbox/launch_plan.h"
 
 namespace airlock::audit {
 class AuditLog;
@@ -56,6 +57,9 @@ struct PublishTarget {
 // The host socket of a link into `to` from `from` on `port`, in the owner's control directory.
 std::string link_socket_path(const std::string& control_directory, const std::string& to,
                              const std::string& from, uint16_t port);
+// The names the link_out entries resolve to inside the linking sandbox, each linked sandbox
+// once, in link order (its /etc/hosts, NO_PROXY and the DNS stub all take them from here).
+std::vector<sandbox::LinkHost> link_hosts(const std::vector<PublishTarget>& links);
 
 class PublishServer {
  public:

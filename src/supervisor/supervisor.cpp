@@ -450,10 +450,9 @@ class Supervision {
   // What the DNS stub answers for the names of this sandbox's links.
   std::map<std::string, egress::IpAddress> link_names() const {
     std::map<std::string, egress::IpAddress> names;
-    for (const publish::PublishTarget& link : options_.links) {
-      if (link.kind != publish::CrossingKind::link_out) continue;
-      if (std::optional<egress::IpAddress> address = egress::IpAddress::parse(link.link_address))
-        names.emplace(link.link_name, *address);
+    for (const sandbox::LinkHost& host : publish::link_hosts(options_.links)) {
+      if (std::optional<egress::IpAddress> address = egress::IpAddress::parse(host.address))
+        names.emplace(host.name, *address);
     }
     return names;
   }
